@@ -1,0 +1,1 @@
+"""The `agadir` command line: one module per command group, all thin over services."""

