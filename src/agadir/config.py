@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Hosts outbound connections may reach (loopback is always allowed).",
     )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the governance store; default: SQLite in the data directory.",
+    )
     llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
     upstreams: list[UpstreamSettings] = Field(default_factory=list)
 
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.home / "models"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The store URL in force: the setting, or the embedded SQLite file under `home`."""
+        return self.database_url or f"sqlite:///{self.home / 'agadir.db'}"
 
     def ensure_home(self) -> Path:
         """Create the data directory (private to the user) and return it."""
