@@ -1,0 +1,80 @@
+"""One audit record: who asked what, when, and what governance decided.
+
+Values of personal data never appear here: PII is counted by type, and request/response content
+follows the tenant's policy — `none` (nothing), `hash` (SHA-256 of each text, enough to prove
+later what was sent), or `full` (the text itself, for tenants whose rules require it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+ContentPolicy = Literal["none", "hash", "full"]
+
+
+def content_for(
+    policy: ContentPolicy, request: str | None, response: str | None
+) -> dict[str, str] | None:
+    """The `content` field of a record under a tenant's policy."""
+    if policy == "none":
+        return None
+    texts = {"request": request, "response": response}
+    if policy == "hash":
+        return {
+            f"{name}_sha256": hashlib.sha256(value.encode("utf-8")).hexdigest()
+            for name, value in texts.items()
+            if value is not None
+        }
+    return {name: value for name, value in texts.items() if value is not None}
+
+
+@dataclass
+class AuditRecord:
+    """Fields the gateway fills per request; `kind` is "request", "admin", "event" or
+    "checkpoint". `ts` defaults to now (seconds since the epoch, UTC)."""
+
+    endpoint: str
+    status: int
+    tenant: str | None = None
+    key_id: str | None = None
+    kind: str = "request"
+    model: str | None = None
+    model_sha256: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    error_type: str | None = None
+    pii: dict[str, int] = field(default_factory=dict)
+    quota: dict[str, int] = field(default_factory=dict)
+    chunks: list[str] = field(default_factory=list)
+    content: dict[str, str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+
+    def body(self, seq: int) -> dict[str, Any]:
+        """The hashed JSON object; `seq` is assigned by the writer under the chain lock."""
+        ts = round(self.ts, 6)
+        return {
+            "seq": seq,
+            "kind": self.kind,
+            "ts": ts,
+            "time": datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds"),
+            "tenant": self.tenant,
+            "key_id": self.key_id,
+            "endpoint": self.endpoint,
+            "status": self.status,
+            "error_type": self.error_type,
+            "model": self.model,
+            "model_sha256": self.model_sha256,
+            "tokens": {"prompt": self.prompt_tokens, "completion": self.completion_tokens},
+            "latency_ms": round(self.latency_ms, 3),
+            "pii": self.pii,
+            "quota": self.quota,
+            "chunks": self.chunks,
+            "content": self.content,
+            **({"extra": self.extra} if self.extra else {}),
+        }

@@ -1,0 +1,129 @@
+"""The audit writer: group commit, so every request's record is durable before it returns.
+
+Callers `await writer.append(record)`; a single writer thread takes everything queued, chains
+it and commits it in one transaction (one fsync for SQLite at synchronous=FULL, one WAL flush for
+PostgreSQL), then wakes every caller of that batch. While one batch commits the next one
+gathers, so the batch size grows with load and the fsync cost per request shrinks. Nothing is
+acknowledged before its commit returns; if the commit fails, every caller of the batch gets
+`AuditUnavailableError` (503) and the gateway refuses the request instead of serving it
+unaudited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from agadir.audit.chain import append_locked
+from agadir.audit.errors import AuditUnavailableError
+from agadir.audit.record import AuditRecord
+from agadir.store import Store
+
+_Item = tuple[AuditRecord, "concurrent.futures.Future[int]"]
+
+
+@dataclass
+class WriterStats:
+    """Counts for tests and benchmarks: transactions committed and records in them."""
+
+    commits: int = 0
+    records: int = 0
+    failures: int = 0
+
+
+def _explain(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return "the database is read-only; make it writable"
+    if "full" in text or "no space" in text:
+        return "the disk (or database quota) is full; free space"
+    return "the store is unreachable or failing; check it"
+
+
+class AuditWriter:
+    """One per process; `start()` it at startup and `close()` it at shutdown."""
+
+    def __init__(self, store: Store, key: bytes, *, max_batch: int = 1024) -> None:
+        self._store = store
+        self._key = key
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.stats = WriterStats()
+
+    def start(self) -> AuditWriter:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="agadir-audit", daemon=True)
+            self._thread.start()
+        return self
+
+    def submit(self, record: AuditRecord) -> concurrent.futures.Future[int]:
+        """Queue a record; the future resolves to its seq once committed."""
+        if self._closed:
+            raise AuditUnavailableError("the audit writer is shut down; the server is stopping")
+        self.start()
+        future: concurrent.futures.Future[int] = concurrent.futures.Future()
+        self._queue.put((record, future))
+        return future
+
+    async def append(self, record: AuditRecord) -> int:
+        """Return the record's seq once it is committed and durable."""
+        return await asyncio.wrap_future(self.submit(record))
+
+    def append_sync(self, record: AuditRecord, timeout: float | None = 30.0) -> int:
+        """The same, for threads and the CLI."""
+        return self.submit(record).result(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Item]) -> None:
+        try:
+            with self._store.write() as conn:
+                seqs = append_locked(conn, self._key, [record for record, _ in batch])
+        except (SQLAlchemyError, OSError) as exc:
+            self.stats.failures += 1
+            error = AuditUnavailableError(
+                f"cannot write the audit log: {_explain(exc)}; requests are refused until the "
+                "audit log is writable again"
+            )
+            error.__cause__ = exc
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        self.stats.commits += 1
+        self.stats.records += len(batch)
+        for (_, future), seq in zip(batch, seqs, strict=True):
+            future.set_result(seq)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
