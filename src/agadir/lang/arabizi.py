@@ -1,0 +1,157 @@
+"""Arabizi (Latin-script Darija) -> Arabic script: a rule-based candidate generator + an LM ranker.
+
+Each Latin word is read left to right; at every position the rules below offer Arabic spellings
+(``3`` -> ع, ``ch`` -> ش, a vowel -> a long-vowel letter or nothing, ``g`` -> ڭ/ج/ك ...). A
+beam search keeps the spellings that an Arabic-script Darija character LM (`charlm.CharLM`,
+learned from the shared data) likes best, plus a small log-prior per rule that encodes DODa's
+conventions. Words are transliterated independently; the sentence candidates are the best
+combinations. Non-Latin tokens (Arabic, digits alone, punctuation) pass through unchanged.
+It does not detect French or English words inside Arabizi: those are transliterated too.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from functools import lru_cache
+from importlib import resources
+from itertools import product
+
+from agadir.lang.charlm import BOUNDARY, CharLM
+from agadir.lang.errors import LangInputError, LangModelError
+
+_ARTEFACT = "translit_lm.npz"
+BEAM = 12
+#: Weight of the LM against the rule priors (tuned on the DODa dev pairs).
+LM_WEIGHT = 0.1
+MAX_WORD = 40
+
+# (latin, [(arabic, log-prior), ...]); longest keys are tried first at each position.
+_RULES: dict[str, list[tuple[str, float]]] = {
+    "tch": [("تش", 0.0)],
+    "ch": [("ش", 0.0)], "sh": [("ش", 0.0)], "kh": [("خ", 0.0)], "gh": [("غ", 0.0)],
+    "th": [("ث", -1.0), ("ت", -0.5)], "dj": [("ج", 0.0)], "ou": [("و", 0.0)],
+    "oo": [("و", 0.0)], "ee": [("ي", 0.0)], "aa": [("ا", 0.0)],
+    "ai": [("اي", 0.0)], "ay": [("اي", 0.0)],
+    "2": [("ء", 0.0), ("أ", 0.0)], "3": [("ع", 0.0)], "5": [("خ", 0.0)], "7": [("ح", 0.0)],
+    "8": [("ه", 0.0), ("غ", -1.0)], "9": [("ق", 0.0)],
+    "a": [("ا", 0.0), ("", -1.5)],
+    "e": [("", 0.0), ("ي", -0.7), ("ة", -2.0)],
+    "i": [("ي", 0.0), ("", -2.0)], "y": [("ي", 0.0)],
+    "o": [("و", 0.0), ("", -2.5)], "u": [("و", 0.0), ("", -2.5)],
+    "b": [("ب", 0.0)], "p": [("پ", -0.5), ("ب", 0.0)], "t": [("ت", 0.0), ("ط", -2.0)],
+    "T": [("ط", 0.0)], "d": [("د", 0.0), ("ض", -2.5)], "D": [("ض", 0.0)],
+    "s": [("س", 0.0), ("ص", -2.5)], "S": [("ص", 0.0)], "z": [("ز", 0.0), ("ظ", -3.0)],
+    "Z": [("ظ", 0.0)], "H": [("ح", 0.0)], "h": [("ه", 0.0), ("ح", -1.5)],
+    "f": [("ف", 0.0)], "v": [("ڤ", -0.5), ("ف", -0.3)], "q": [("ق", 0.0)],
+    "k": [("ك", 0.0)], "c": [("ك", 0.0), ("س", -1.5)], "g": [("ڭ", 0.0), ("ج", -1.0), ("ك", -2.0)],
+    "j": [("ج", 0.0)], "l": [("ل", 0.0)], "m": [("م", 0.0)], "n": [("ن", 0.0)],
+    "r": [("ر", 0.0)], "w": [("و", 0.0)], "x": [("كس", 0.0)], "-": [("-", 0.0)],
+    "'": [("", 0.0), ("ء", -1.0)],
+}  # fmt: skip
+_KEYS_BY_FIRST: dict[str, list[str]] = {}
+for _key in sorted(_RULES, key=len, reverse=True):
+    _KEYS_BY_FIRST.setdefault(_key[0], []).append(_key)
+_SUN_LETTERS = set("tTdDsSzZrnlcj")
+_TOKEN = re.compile(r"[A-Za-z0-9'\-]*[A-Za-z][A-Za-z0-9'\-]*|[0-9]+|\S")
+
+
+@lru_cache(maxsize=1)
+def load_lm() -> CharLM:
+    """The Arabic-script Darija character LM, loaded once per process."""
+    try:
+        ref = resources.files("agadir.lang").joinpath(_ARTEFACT)
+        with resources.as_file(ref) as path:
+            return CharLM.load(path)
+    except (OSError, KeyError, ValueError) as exc:
+        raise LangModelError(
+            f"transliteration LM {_ARTEFACT} is missing or corrupt ({exc}); "
+            "rebuild it with `python scripts/build_translit_lm.py`."
+        ) from exc
+
+
+def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
+    """Beam search over rule readings of one Latin word; best ``n`` (spelling, score)."""
+    # Collapse tripled letters; keep case (capitals mark emphatics in DODa's convention).
+    word = re.sub(r"(.)\1{2,}", r"\1\1", word)[:MAX_WORD]
+    starts: list[tuple[str, int, float]] = [("", 0, 0.0)]
+    if len(word) > 2 and word[0] == word[1] and word[0] in _SUN_LETTERS:
+        # Assimilated article: "rrmla" -> الرملة.
+        starts.append(("ال" + _RULES[word[0]][0][0], 2, 0.0))
+    # beams[pos] = {arabic: score}
+    beams: list[dict[str, float]] = [{} for _ in range(len(word) + 1)]
+    for arabic, pos, prior in starts:
+        history = BOUNDARY + arabic
+        lm_score = sum(lm.logprob(history[i], history[:i]) for i in range(1, len(history)))
+        score = prior + LM_WEIGHT * lm_score
+        beams[pos][arabic] = score
+    for pos in range(len(word)):
+        if not beams[pos]:
+            continue
+        best = heapq.nlargest(BEAM, beams[pos].items(), key=lambda kv: kv[1])
+        ch = word[pos]
+        keys = [k for k in _KEYS_BY_FIRST.get(ch, []) if word.startswith(k, pos)]
+        if not keys and ch.lower() != ch:
+            keys = [k for k in _KEYS_BY_FIRST.get(ch.lower(), []) if word.startswith(k, pos)]
+            keys = [k.upper() if k == ch.lower() else k for k in keys]
+        expansions: list[tuple[int, str, float]] = []
+        for key in keys:
+            options = _RULES.get(key) or _RULES[key.lower()]
+            expansions.extend((len(key), ar, pr) for ar, pr in options)
+        if not expansions:
+            expansions = [(1, ch, -5.0)]
+        if pos == len(word) - 1 and ch == "a":
+            expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
+        # A doubled consonant is one letter (gemination is a shadda, which is not written).
+        if pos > 0 and word[pos - 1] == ch and ch.isalpha() and ch.lower() not in "aeiou":
+            expansions.append((1, "", -0.1))
+        for arabic, score in best:
+            for step, ar, prior in expansions:
+                history = BOUNDARY + arabic
+                gain = prior
+                for c in ar:
+                    gain += LM_WEIGHT * lm.logprob(c, history)
+                    history += c
+                nxt = arabic + ar
+                target = beams[pos + step]
+                if target.get(nxt, -1e18) < score + gain:
+                    target[nxt] = score + gain
+    final = [
+        (arabic, score + LM_WEIGHT * lm.logprob(BOUNDARY, BOUNDARY + arabic))
+        for arabic, score in beams[len(word)].items()
+        if arabic
+    ]
+    final.sort(key=lambda kv: -kv[1])
+    return final[:n] or [(word, 0.0)]
+
+
+def arabizi_to_arabic(text: str, n: int = 1) -> list[tuple[str, float]]:
+    """Up to ``n`` Arabic-script readings of Arabizi ``text``, best first, with log-scores."""
+    if not isinstance(text, str):
+        raise LangInputError(f"expected str, got {type(text).__name__}", param="text")
+    if n < 1:
+        raise LangInputError("n must be >= 1", param="n")
+    lm = load_lm()
+    pieces: list[list[tuple[str, float]]] = []
+    for tok in _TOKEN.findall(text):
+        if any("a" <= c.lower() <= "z" for c in tok):
+            pieces.append(_word_candidates(tok, n, lm))
+        else:
+            pieces.append([(tok, 0.0)])
+    if not pieces:
+        return [("", 0.0)]
+    combos = heapq.nlargest(
+        n,
+        product(*[p[:n] for p in pieces])
+        if _n_combos(pieces, n) <= 4096
+        else [tuple(p[0] for p in pieces)],
+        key=lambda combo: sum(s for _, s in combo),
+    )
+    return [(" ".join(w for w, _ in combo), sum(s for _, s in combo)) for combo in combos]
+
+
+def _n_combos(pieces: list[list[tuple[str, float]]], n: int) -> int:
+    total = 1
+    for p in pieces:
+        total *= min(len(p), n)
+    return total

@@ -1,0 +1,140 @@
+"""Language identification over the 12 Moroccan-context labels, plus ``und``.
+
+Model: hashed character 1-5-grams and a multinomial logistic regression (trained by
+`scripts/train_lid.py`, shipped as ``lid_model.npz``). Decisions around the model:
+
+* ``und`` with probability 1.0 when a line has fewer than `MIN_LETTERS` letters in Latin,
+  Arabic or Tifinagh script once URLs, e-mails, handles and bare numbers are blanked (digits,
+  emoji, punctuation only), or when letters of another script (Cyrillic, CJK...) outnumber them.
+* Labels are restricted to the line's dominant script (an Arabic-script line is never
+  ``fra_Latn``), which removes a whole class of cross-script errors on short lines.
+* When the best probability is under `min_confidence`, ``und`` is put first with probability
+  ``1 - best`` and the model's guesses follow, so callers can still see them.
+
+Only the first `_features.MAX_CHARS` characters are looked at; use `segments` for long mixed text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+
+from agadir.lang import _features
+from agadir.lang.errors import LangInputError, LangModelError
+from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_TFNG, UND, script_of
+
+MIN_LETTERS = 2
+DEFAULT_MIN_CONFIDENCE = 0.3
+_ARTEFACT = "lid_model.npz"
+
+
+@dataclass(frozen=True)
+class LidModel:
+    """Loaded weights: ``weights`` has one extra zero row for separator-crossing n-grams."""
+
+    weights: npt.NDArray[np.float32]
+    bias: npt.NDArray[np.float32]
+    bits: int
+    labels: tuple[str, ...]
+    label_scripts: npt.NDArray[np.int64]
+
+    def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
+        """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
+        mats, scale = _features.order_matrices(batch, self.bits)
+        z = np.zeros((batch.n_lines, len(self.labels)), dtype=np.float64)
+        for mat in mats:
+            z += mat @ self.weights
+        return z * scale[:, None] + self.bias
+
+
+@lru_cache(maxsize=1)
+def load_model() -> LidModel:
+    """Load the packaged artefact once per process (lazy: nothing is read at import time)."""
+    try:
+        ref = resources.files("agadir.lang").joinpath(_ARTEFACT)
+        with resources.as_file(ref) as path, np.load(path) as npz:
+            w16 = npz["weights"]
+            bits = int(npz["bits"])
+            labels = tuple(str(x) for x in npz["labels"])
+            orders = tuple(int(x) for x in npz["orders"])
+            bias = npz["bias"].astype(np.float32)
+    except (OSError, KeyError, ValueError) as exc:
+        raise LangModelError(
+            f"LID model {_ARTEFACT} is missing or corrupt ({exc}); "
+            "rebuild it with `python scripts/train_lid.py`."
+        ) from exc
+    if orders != _features.ORDERS or w16.shape != (1 << bits, len(labels)):
+        raise LangModelError(f"LID model {_ARTEFACT} does not match this code; rebuild it.")
+    weights = np.vstack([w16.astype(np.float32), np.zeros((1, len(labels)), np.float32)])
+    scripts = np.array([script_of(lab) for lab in labels], dtype=np.int64)
+    return LidModel(weights, bias, bits, labels, scripts)
+
+
+def _check_texts(texts: Sequence[str]) -> None:
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise LangInputError(f"text #{i} is {type(t).__name__}, expected str", param="text")
+
+
+def probabilities(texts: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Script-masked label probabilities per line, and which lines are ``und`` outright."""
+    _check_texts(texts)
+    model = load_model()
+    batch = _features.encode(list(texts))
+    counts = _features.script_counts(batch)
+    known = counts[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
+    dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
+    n_known = known.sum(axis=1)
+    undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
+    z = model.logits(batch)
+    z[model.label_scripts[None, :] != dominant[:, None]] = -np.inf
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return p, undetermined
+
+
+def identify_batch(
+    texts: Sequence[str], *, k: int = 3, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> list[list[tuple[str, float]]]:
+    """Top-``k`` ``(label, probability)`` per text, best first; ``[("und", 1.0)]`` when no call."""
+    if k < 1:
+        raise LangInputError("k must be >= 1", param="k")
+    if not texts:
+        return []
+    labels = load_model().labels
+    p, undetermined = probabilities(texts)
+    top = np.argsort(-p, axis=1, kind="stable")[:, :k]
+    out: list[list[tuple[str, float]]] = []
+    for i in range(len(texts)):
+        if undetermined[i]:
+            out.append([(UND, 1.0)])
+            continue
+        ranked = [(labels[j], float(p[i, j])) for j in top[i] if p[i, j] > 0.0]
+        if ranked[0][1] < min_confidence:
+            ranked = [(UND, 1.0 - ranked[0][1]), *ranked[: k - 1]]
+        out.append(ranked)
+    return out
+
+
+def identify(
+    text: str, *, k: int = 3, min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> list[tuple[str, float]]:
+    """Top-``k`` ``(label, probability)`` for one text, best first (see module notes for und)."""
+    return identify_batch([text], k=k, min_confidence=min_confidence)[0]
+
+
+def best_labels(texts: Sequence[str]) -> list[str]:
+    """The single best label per text, fastest path for corpus filtering and benchmarks."""
+    if not texts:
+        return []
+    labels = np.array((*load_model().labels, UND))
+    p, undetermined = probabilities(texts)
+    idx = np.argmax(p, axis=1)
+    idx[undetermined] = len(labels) - 1
+    return [str(x) for x in labels[idx]]
