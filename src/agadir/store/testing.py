@@ -12,6 +12,7 @@ import atexit
 import os
 import secrets
 import tempfile
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -55,3 +56,10 @@ def fresh_postgres_url() -> str | None:
     engine.dispose()
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options={quote(f'-csearch_path={name}')}"
+
+
+def store_url(kind: str, directory: Path) -> str | None:
+    """A fresh store URL of `kind` ("sqlite" or "postgresql"); None when PostgreSQL is absent."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory / 'agadir.db'}"
+    return fresh_postgres_url()
