@@ -1,4 +1,4 @@
-"""Typed settings: one `Settings` object from ``agadir.toml`` and ``AGADIR_*`` environment variables.
+"""Typed settings: one `Settings` from ``agadir.toml`` and ``AGADIR_*`` environment variables.
 
 Precedence (highest first): explicit keyword arguments, environment variables, the TOML file,
 defaults. The TOML file is ``$AGADIR_CONFIG`` if set, else ``./agadir.toml``, else
@@ -52,6 +52,11 @@ class LlamaCppSettings(BaseModel):
     threads: int = Field(0, ge=0, description="CPU threads; 0 means all cores.")
     n_ctx: int = Field(2048, ge=128, description="Context length per sequence, in tokens.")
     n_batch: int = Field(512, ge=16, description="Prompt tokens evaluated per step.")
+    extra_buffers: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="ggml extra buffer types (weight repacking, AMX). 'auto' turns them off on "
+        "CPUs with AMX, where this llama.cpp build crashes in the AMX matmul.",
+    )
 
 
 class UpstreamSettings(BaseModel):
@@ -91,7 +96,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL of the governance store; default: SQLite in the data directory.",
+        description="SQLAlchemy URL of the governance store (default: SQLite under `home`).",
     )
     llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
     upstreams: list[UpstreamSettings] = Field(default_factory=list)

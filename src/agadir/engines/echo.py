@@ -1,0 +1,115 @@
+"""A deterministic engine that repeats the prompt back: for tests and gateway-overhead benchmarks.
+
+It costs no compute, so a benchmark against it measures the gateway alone. Token boundaries are
+whitespace words, which keeps counts, `max_tokens`, `stop` and `logprobs` meaningful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import AsyncIterator, Sequence
+
+from agadir.engines.base import (
+    ChatMessage,
+    Delta,
+    Embeddings,
+    EngineInfo,
+    SamplingParams,
+    TokenLogprob,
+)
+
+_WORDS = re.compile(r"\S+\s*")
+ECHO_DIM = 16
+
+
+class EchoEngine:
+    """Replies with the last user message (chat) or the prompt (completion), word by word."""
+
+    def __init__(self, name: str = "echo", context_length: int = 8192) -> None:
+        self._name = name
+        self._context_length = context_length
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            kind="echo",
+            model=self._name,
+            capabilities=("chat", "completion", "embedding"),
+            context_length=self._context_length,
+            detail="deterministic echo (tests and overhead benchmarks)",
+        )
+
+    @staticmethod
+    def _tokens(text: str) -> list[str]:
+        return _WORDS.findall(text)
+
+    async def _generate(
+        self, prompt_tokens: int, reply: str, params: SamplingParams, prefix: list[str]
+    ) -> AsyncIterator[Delta]:
+        out_tokens = 0
+        text_so_far = ""
+        finish: str = "stop"
+        if prefix:
+            yield Delta(
+                text="".join(prefix),
+                logprobs=[TokenLogprob(t, None) for t in prefix] if params.logprobs else [],
+            )
+        for token in self._tokens(reply):
+            if out_tokens >= params.max_tokens:
+                finish = "length"
+                break
+            candidate = text_so_far + token
+            cut = _first_stop(candidate, params.stop)
+            if cut is not None:
+                tail = candidate[:cut][len(text_so_far) :]
+                if tail:
+                    yield Delta(text=tail)
+                break
+            text_so_far = candidate
+            out_tokens += 1
+            lp = [TokenLogprob(token, 0.0, ((token, 0.0),))] if params.logprobs else []
+            yield Delta(text=token, logprobs=lp)
+        yield Delta(
+            finish_reason="length" if finish == "length" else "stop",
+            prompt_tokens=prompt_tokens,
+            completion_tokens=out_tokens,
+        )
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], params: SamplingParams
+    ) -> AsyncIterator[Delta]:
+        users = [m.content for m in messages if m.role == "user"]
+        reply = users[-1] if users else ""
+        prompt_tokens = sum(len(self._tokens(m.content)) for m in messages)
+        return self._generate(prompt_tokens, reply, params, [])
+
+    def stream_complete(
+        self, prompt: str, params: SamplingParams, *, echo: bool = False
+    ) -> AsyncIterator[Delta]:
+        tokens = self._tokens(prompt)
+        return self._generate(len(tokens), prompt, params, tokens if echo else [])
+
+    async def embed(self, texts: Sequence[str]) -> Embeddings:
+        vectors = []
+        for text in texts:
+            digest = hashlib.sha256(text.encode()).digest()
+            vectors.append([(b - 127.5) / 127.5 for b in digest[:ECHO_DIM]])
+        return Embeddings(vectors, sum(len(self._tokens(t)) for t in texts))
+
+    async def tokenize(self, text: str) -> list[int]:
+        return [
+            int.from_bytes(hashlib.blake2b(t.encode(), digest_size=3).digest(), "big")
+            for t in self._tokens(text)
+        ]
+
+    async def count_tokens(self, text: str) -> int:
+        return len(self._tokens(text))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _first_stop(text: str, stops: Sequence[str]) -> int | None:
+    """Index where the earliest stop sequence starts in `text`, if any."""
+    hits = [i for s in stops if s and (i := text.find(s)) >= 0]
+    return min(hits) if hits else None

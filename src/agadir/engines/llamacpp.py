@@ -1,0 +1,208 @@
+"""The embedded engine: a GGUF model run in-process by llama.cpp (via llama-cpp-python).
+
+The chat template comes from the GGUF itself (``tokenizer.chat_template``, rendered with
+Jinja2), so any instruct model registered in the store formats prompts the way it was trained.
+Generation happens in `BatchScheduler`'s thread; this class is the asyncio face of it.
+Limits: text only (no images/tools); prompt caching across requests is not done yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import llama_cpp
+from llama_cpp import _internals as internals
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+from agadir.engines.base import (
+    ChatMessage,
+    Delta,
+    Embeddings,
+    EngineInfo,
+    SamplingParams,
+    unsupported,
+)
+from agadir.engines.llamacpp_scheduler import BatchScheduler, Job, bridge
+from agadir.errors import ContextLengthExceededError, ModelFileError
+from agadir.models.gguf import read_gguf_metadata
+
+if TYPE_CHECKING:
+    from agadir.config import LlamaCppSettings, Settings
+    from agadir.models.manifest import ModelManifest
+
+# Used only when a GGUF carries no chat template: ChatML, the most common instruct format.
+_CHATML = (
+    "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\n' + m['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class LlamaCppEngine:
+    def __init__(self, name: str, path: Path, config: LlamaCppSettings) -> None:
+        quiet_llama_logs()
+        read_gguf_metadata(path)  # clear error for a missing/corrupt file before llama.cpp sees it
+        self._name = name
+        threads = config.threads or os.cpu_count() or 1
+        model_params = llama_cpp.llama_model_default_params()
+        model_params.use_mmap = True
+        model_params.use_extra_bufts = _extra_buffers(config.extra_buffers)
+        try:
+            self.model = internals.LlamaModel(
+                path_model=str(path), params=model_params, verbose=False
+            )
+        except ValueError as exc:
+            raise ModelFileError(
+                f"llama.cpp could not load {path} ({exc}). The file may be corrupt or use an "
+                "architecture this llama.cpp build does not know: run `agadir models verify` and "
+                "upgrade llama-cpp-python if needed."
+            ) from exc
+        self.per_seq_ctx = min(config.n_ctx, self.model.n_ctx_train())
+        ctx_params = llama_cpp.llama_context_default_params()
+        ctx_params.n_ctx = self.per_seq_ctx * config.contexts
+        ctx_params.n_batch = config.n_batch + config.contexts
+        ctx_params.n_ubatch = config.n_batch + config.contexts
+        ctx_params.n_seq_max = config.contexts
+        ctx_params.n_threads = threads
+        ctx_params.n_threads_batch = threads
+        ctx_params.kv_unified = False
+        ctx_params.no_perf = True
+        self.context = internals.LlamaContext(model=self.model, params=ctx_params, verbose=False)
+        self.scheduler = BatchScheduler(
+            self.model,
+            self.context.ctx,
+            n_seq=config.contexts,
+            n_batch=config.n_batch,
+            per_seq_ctx=self.per_seq_ctx,
+        )
+        meta = self.model.metadata()
+        self._template = meta.get("tokenizer.chat_template") or _CHATML
+        vocab_text = self.model.token_get_text
+        self._formatter = Jinja2ChatFormatter(
+            template=self._template,
+            eos_token=vocab_text(self.model.token_eos()),
+            bos_token=vocab_text(self.model.token_bos()) if self.model.token_bos() >= 0 else "",
+            add_generation_prompt=True,
+        )
+        self._add_bos = bool(self.model.add_bos_token())
+        self._threads = threads
+        self._contexts = config.contexts
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            kind="llamacpp",
+            model=self._name,
+            capabilities=("chat", "completion"),
+            context_length=self.per_seq_ctx,
+            detail=f"llama.cpp, {self._contexts} sequences batched, {self._threads} threads",
+        )
+
+    def queue_depth(self) -> int:
+        return self.scheduler.queue_depth()
+
+    # -- tokens --------------------------------------------------------------------------------
+    def _tokenize(self, text: str, *, add_bos: bool, special: bool) -> list[int]:
+        return list(self.model.tokenize(text.encode("utf-8"), add_bos, special))
+
+    def chat_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        plain: list[Any] = [
+            {"role": "system" if m.role == "developer" else m.role, "content": m.content}
+            for m in messages
+        ]
+        rendered = self._formatter(messages=plain)
+        return self._tokenize(rendered.prompt, add_bos=self._add_bos, special=True)
+
+    async def tokenize(self, text: str) -> list[int]:
+        return self._tokenize(text, add_bos=False, special=False)
+
+    async def count_tokens(self, text: str) -> int:
+        return len(await self.tokenize(text))
+
+    # -- generation ----------------------------------------------------------------------------
+    def _check_length(self, n_prompt: int) -> None:
+        if n_prompt >= self.per_seq_ctx:
+            raise ContextLengthExceededError(
+                f"This model's context is {self.per_seq_ctx} tokens and the prompt has "
+                f"{n_prompt}. Shorten the messages (or raise llamacpp.n_ctx in agadir.toml, "
+                f"up to the model's trained length {self.model.n_ctx_train()}).",
+                param="messages",
+            )
+
+    async def _run(
+        self, prompt: list[int], params: SamplingParams, *, score: bool
+    ) -> AsyncIterator[Delta]:
+        self._check_length(len(prompt))
+        queue: asyncio.Queue[Delta | BaseException] = asyncio.Queue()
+        job = Job(
+            prompt=prompt,
+            params=params,
+            emit=bridge(asyncio.get_running_loop(), queue),
+            score_prompt=score,
+            max_positions=self.per_seq_ctx,
+        )
+        self.scheduler.submit(job)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.finish_reason is not None:
+                    return
+        finally:
+            job.cancel()  # the client went away (or we finished): free the sequence
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], params: SamplingParams
+    ) -> AsyncIterator[Delta]:
+        return self._run(self.chat_prompt(messages), params, score=False)
+
+    async def _complete(
+        self, prompt: str, params: SamplingParams, echo: bool
+    ) -> AsyncIterator[Delta]:
+        tokens = self._tokenize(prompt, add_bos=self._add_bos, special=False)
+        if not tokens:
+            tokens = [
+                self.model.token_bos() if self.model.token_bos() >= 0 else self.model.token_eos()
+            ]
+        if echo:
+            yield Delta(text=prompt)
+        async for delta in self._run(tokens, params, score=echo and params.logprobs):
+            yield delta
+
+    def stream_complete(
+        self, prompt: str, params: SamplingParams, *, echo: bool = False
+    ) -> AsyncIterator[Delta]:
+        return self._complete(prompt, params, echo)
+
+    async def embed(self, texts: Sequence[str]) -> Embeddings:
+        raise unsupported(self._name, "embeddings (use the multilingual encoder model)")
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.scheduler.close)
+        self.context.close()
+        self.model.close()
+
+
+def _extra_buffers(setting: str) -> bool:
+    """Whether to let ggml repack weights into extra buffer types (AMX, AVX repacks)."""
+    if setting != "auto":
+        return setting == "on"
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return True
+    return "amx_tile" not in flags
+
+
+def quiet_llama_logs() -> None:
+    """llama.cpp logs every tensor at load; keep only its errors."""
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
+
+
+def create(manifest: ModelManifest, settings: Settings) -> LlamaCppEngine:
+    return LlamaCppEngine(manifest.name, Path(manifest.path), settings.llamacpp)

@@ -1,0 +1,106 @@
+"""Which models this server offers and the engines behind them, loaded on first use.
+
+Sources of models, in order: the model store (packaged defaults and `agadir models add`),
+upstream servers from settings, and the echo engine when enabled. Loading is guarded by one
+lock per model so concurrent first requests load a model once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from agadir.config import Settings
+from agadir.engines.base import Engine
+from agadir.engines.registry import get_factory
+from agadir.errors import ModelNotFoundError
+from agadir.models.manifest import ModelManifest
+from agadir.models.store import ModelStore
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model clients can name, before or after its engine is loaded."""
+
+    name: str
+    engine: str
+    capabilities: tuple[str, ...]
+    context_length: int
+    sha256: str | None
+    owned_by: str
+    manifest: ModelManifest | None = None
+
+
+class EngineManager:
+    def __init__(self, settings: Settings, store: ModelStore, *, enable_echo: bool = False) -> None:
+        self.settings = settings
+        self.store = store
+        self._entries: dict[str, ModelEntry] = {}
+        self._engines: dict[str, Engine] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._enable_echo = enable_echo
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the store and settings (after `models add` / `remove`)."""
+        entries: dict[str, ModelEntry] = {}
+        for m in self.store.manifests():
+            entries[m.name] = ModelEntry(
+                m.name, m.engine, tuple(m.capabilities), m.context_length, m.sha256, "agadir", m
+            )
+        for up in self.settings.upstreams:
+            entries[up.name] = ModelEntry(
+                up.name, "upstream", ("chat", "completion", "embedding"), 0, None, "upstream"
+            )
+        if self._enable_echo:
+            entries["echo"] = ModelEntry(
+                "echo", "echo", ("chat", "completion", "embedding"), 8192, None, "agadir"
+            )
+        self._entries = entries
+
+    def entries(self) -> list[ModelEntry]:
+        return list(self._entries.values())
+
+    def entry(self, name: str) -> ModelEntry:
+        found = self._entries.get(name)
+        if found is None:
+            known = ", ".join(sorted(self._entries)) or "none"
+            raise ModelNotFoundError(
+                f"The model '{name}' does not exist. Available models: {known}.", param="model"
+            )
+        return found
+
+    def loaded(self) -> dict[str, Engine]:
+        return dict(self._engines)
+
+    async def get(self, name: str) -> Engine:
+        """The engine serving `name`, loading it on first use (off the event loop)."""
+        engine = self._engines.get(name)
+        if engine is not None:
+            return engine
+        entry = self.entry(name)
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            engine = self._engines.get(name)
+            if engine is None:
+                engine = await asyncio.to_thread(self._create, entry)
+                self._engines[name] = engine
+        return engine
+
+    def _create(self, entry: ModelEntry) -> Engine:
+        if entry.engine == "upstream":
+            from agadir.engines.upstream import UpstreamEngine
+
+            config = next(u for u in self.settings.upstreams if u.name == entry.name)
+            return UpstreamEngine(config, self.settings)
+        if entry.engine == "echo":
+            from agadir.engines.echo import EchoEngine
+
+            return EchoEngine(entry.name)
+        assert entry.manifest is not None
+        return get_factory(entry.engine)(entry.manifest, self.settings)
+
+    async def aclose(self) -> None:
+        for engine in self._engines.values():
+            await engine.aclose()
+        self._engines.clear()

@@ -1,0 +1,1 @@
+"""The HTTP gateway: OpenAI-compatible endpoints, thin routers over services."""

@@ -1,0 +1,87 @@
+"""The FastAPI application factory: wires settings, model store, engines, routers, handlers.
+
+`create_app()` builds nothing global; tests build as many apps as they like. With
+``agadir serve --workers N`` uvicorn calls `app_from_env()` in each worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agadir import __version__
+from agadir.config import Settings, load_settings
+from agadir.egress import EgressPolicy, apply_offline_switches
+from agadir.engines.manager import EngineManager
+from agadir.gateway.chat.router import router as chat_router
+from agadir.gateway.completions.router import router as completions_router
+from agadir.gateway.embeddings.router import router as embeddings_router
+from agadir.gateway.errors import install_error_handlers
+from agadir.gateway.health.router import router as health_router
+from agadir.gateway.metrics import Metrics
+from agadir.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
+from agadir.gateway.models.router import router as models_router
+from agadir.gateway.responses import JSONResponse
+from agadir.gateway.state import GatewayState
+from agadir.models.store import ModelStore
+
+log = logging.getLogger("agadir.gateway")
+
+
+def create_app(
+    settings: Settings | None = None, *, enable_echo: bool = False, preload: bool = False
+) -> FastAPI:
+    """Build the gateway. `preload` loads the default model at start-up instead of first use."""
+    settings = settings or load_settings()
+    apply_offline_switches()
+    settings.ensure_home()
+    store = ModelStore(settings.models_dir)
+    store.ensure_packaged()
+    metrics = Metrics()
+    state = GatewayState(
+        settings=settings,
+        engines=EngineManager(settings, store, enable_echo=enable_echo),
+        metrics=metrics,
+        egress=EgressPolicy(settings.egress_allow),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            engine = await state.engines.get(settings.model)
+            depth = getattr(engine, "queue_depth", None)
+            if callable(depth):
+                metrics.watch_queue(settings.model, depth)
+        yield
+        await state.engines.aclose()
+
+    app = FastAPI(
+        title="Agadir",
+        version=__version__,
+        description="OpenAI-compatible API of Agadir, a sovereign AI stack for Morocco.",
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.agadir = state
+    for router in (
+        chat_router,
+        completions_router,
+        embeddings_router,
+        models_router,
+        health_router,
+    ):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn worker processes: settings come from the environment."""
+    import os
+
+    return create_app(enable_echo=os.environ.get("AGADIR_ENABLE_ECHO") == "1", preload=True)

@@ -1,0 +1,25 @@
+"""`POST /v1/chat/completions` (thin: parse, call the service, pick the response type)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response, StreamingResponse
+
+from agadir.gateway.chat.protocol import ChatCompletion, ChatCompletionRequest
+from agadir.gateway.chat.service import ChatService
+from agadir.gateway.responses import JSONResponse
+from agadir.gateway.state import GatewayState, get_state
+
+router = APIRouter()
+
+
+@router.post("/v1/chat/completions", response_model=ChatCompletion)
+async def create_chat_completion(
+    body: ChatCompletionRequest, state: GatewayState = Depends(get_state)
+) -> Response:
+    service = ChatService(state)
+    if body.stream:
+        stream = await service.open_stream(body)
+        return StreamingResponse(stream, media_type="text/event-stream")
+    result = await service.complete(body)
+    return JSONResponse(result.model_dump())

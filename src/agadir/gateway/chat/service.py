@@ -1,0 +1,154 @@
+"""Chat completions: resolve the model, run the engine, shape OpenAI responses and usage.
+
+No FastAPI here: the router hands over a validated request and gets back either a response
+object or an async iterator of SSE bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from agadir.engines.base import ChatMessage, Delta, Engine, TokenLogprob, collect, unsupported
+from agadir.gateway.chat.protocol import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChoiceLogprobs,
+    TokenLogprobOut,
+    TopLogprob,
+)
+from agadir.gateway.sse import DONE, event
+from agadir.gateway.state import GatewayState
+from agadir.gateway.usage import Usage, new_id, now
+
+
+class ChatService:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+
+    async def _engine(self, model: str) -> Engine:
+        entry = self.state.engines.entry(model)
+        if "chat" not in entry.capabilities:
+            raise unsupported(model, "chat completions")
+        return await self.state.engines.get(model)
+
+    def _inputs(self, request: ChatCompletionRequest) -> tuple[list[ChatMessage], Any]:
+        messages = [ChatMessage(m.role, m.text()) for m in request.messages]
+        json_mode = request.response_format.is_json() if request.response_format else False
+        params = request.sampling(
+            self.state.settings.max_tokens_default,
+            logprobs=request.logprobs,
+            top_logprobs=request.top_logprobs or 0,
+            json_mode=json_mode,
+            max_tokens=request.max_completion_tokens,
+        )
+        return messages, params
+
+    async def complete(self, request: ChatCompletionRequest) -> ChatCompletion:
+        engine = await self._engine(request.model)
+        messages, params = self._inputs(request)
+        result = await collect(engine.stream_chat(messages, params))
+        self.state.metrics.record_tokens(
+            request.model, result.prompt_tokens, result.completion_tokens
+        )
+        return ChatCompletion(
+            id=new_id("chatcmpl"),
+            created=now(),
+            model=request.model,
+            choices=[
+                ChatChoice(
+                    message=AssistantMessage(content=result.text),
+                    finish_reason=result.finish_reason,
+                    logprobs=_logprobs(result.logprobs) if request.logprobs else None,
+                )
+            ],
+            usage=Usage.of(result.prompt_tokens, result.completion_tokens),
+        )
+
+    async def open_stream(self, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
+        """Validate and start the generation *before* the 200 goes out, then stream it.
+
+        Errors found up front (unknown model, prompt too long) become proper HTTP errors; the
+        first delta is awaited here so they surface before streaming starts.
+        """
+        engine = await self._engine(request.model)
+        messages, params = self._inputs(request)
+        stream = engine.stream_chat(messages, params)
+        started = time.perf_counter()
+        first = await anext(stream)
+        self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
+        return self._sse(request, stream, first)
+
+    async def _sse(
+        self, request: ChatCompletionRequest, stream: AsyncIterator[Delta], first: Delta
+    ) -> AsyncIterator[bytes]:
+        base = {
+            "id": new_id("chatcmpl"),
+            "object": "chat.completion.chunk",
+            "created": now(),
+            "model": request.model,
+        }
+
+        def chunk(
+            delta: dict[str, Any],
+            finish: str | None = None,
+            logprobs: list[TokenLogprob] | None = None,
+        ) -> bytes:
+            choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
+            if logprobs is not None:
+                choice["logprobs"] = _logprobs(logprobs).model_dump()
+            return event({**base, "choices": [choice]})
+
+        include_usage = bool(request.stream_options and request.stream_options.include_usage)
+        try:
+            yield chunk({"role": "assistant", "content": ""})
+            delta: Delta | None = first
+            while delta is not None:
+                if delta.finish_reason is not None:
+                    usage = Usage.of(delta.prompt_tokens or 0, delta.completion_tokens or 0)
+                    self.state.metrics.record_tokens(
+                        request.model, usage.prompt_tokens, usage.completion_tokens
+                    )
+                    final = {
+                        **base,
+                        "choices": [
+                            {"index": 0, "delta": {}, "finish_reason": delta.finish_reason}
+                        ],
+                        "usage": usage.model_dump(),
+                    }
+                    if delta.text:
+                        yield chunk({"content": delta.text})
+                    yield event(final)
+                    if include_usage:
+                        yield event({**base, "choices": [], "usage": usage.model_dump()})
+                    break
+                if delta.text or delta.logprobs:
+                    yield chunk(
+                        {"content": delta.text},
+                        logprobs=delta.logprobs if request.logprobs else None,
+                    )
+                delta = await anext(stream, None)
+            yield DONE
+        finally:
+            if isinstance(stream, AsyncGenerator):
+                await stream.aclose()  # stops the generation when the client disconnected
+
+
+def _logprobs(items: list[TokenLogprob]) -> ChoiceLogprobs:
+    return ChoiceLogprobs(
+        content=[
+            TokenLogprobOut(
+                token=item.token,
+                logprob=item.logprob if item.logprob is not None else 0.0,
+                bytes=list(item.token.encode("utf-8")),
+                top_logprobs=[
+                    TopLogprob(token=t, logprob=v, bytes=list(t.encode("utf-8")))
+                    for t, v in item.top
+                ],
+            )
+            for item in items
+        ]
+    )

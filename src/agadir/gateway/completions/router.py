@@ -1,0 +1,23 @@
+"""`POST /v1/completions`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response, StreamingResponse
+
+from agadir.gateway.completions.protocol import Completion, CompletionRequest
+from agadir.gateway.completions.service import CompletionService
+from agadir.gateway.responses import JSONResponse
+from agadir.gateway.state import GatewayState, get_state
+
+router = APIRouter()
+
+
+@router.post("/v1/completions", response_model=Completion)
+async def create_completion(
+    body: CompletionRequest, state: GatewayState = Depends(get_state)
+) -> Response:
+    service = CompletionService(state)
+    if body.stream:
+        return StreamingResponse(await service.open_stream(body), media_type="text/event-stream")
+    return JSONResponse((await service.complete(body)).model_dump())

@@ -1,0 +1,39 @@
+"""Embeddings from the packaged multilingual encoder (or any model that embeds)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from agadir.engines.base import unsupported
+from agadir.errors import InvalidRequestError
+from agadir.gateway.embeddings.protocol import EmbeddingItem, EmbeddingRequest, EmbeddingResponse
+from agadir.gateway.state import GatewayState
+from agadir.gateway.usage import Usage
+
+
+class EmbeddingService:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+
+    async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        entry = self.state.engines.entry(request.model)
+        if "embedding" not in entry.capabilities:
+            raise unsupported(request.model, "embeddings")
+        if request.dimensions is not None:
+            raise InvalidRequestError(
+                "`dimensions` is not supported: this encoder has a fixed size.", param="dimensions"
+            )
+        engine = await self.state.engines.get(request.model)
+        result = await engine.embed(request.texts())
+        self.state.metrics.record_tokens(request.model, result.prompt_tokens, 0)
+        data = []
+        for index, vector in enumerate(result.vectors):
+            value: list[float] | str = vector
+            if request.encoding_format == "base64":
+                value = base64.b64encode(np.asarray(vector, dtype=np.float32).tobytes()).decode()
+            data.append(EmbeddingItem(index=index, embedding=value))
+        return EmbeddingResponse(
+            data=data, model=request.model, usage=Usage.of(result.prompt_tokens, 0)
+        )

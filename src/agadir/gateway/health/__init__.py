@@ -1,0 +1,1 @@
+"""Liveness, Prometheus metrics."""

@@ -1,0 +1,45 @@
+"""`GET /v1/models`: what this server offers, with capabilities and weights' sha256."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from agadir.engines.manager import ModelEntry
+from agadir.gateway.responses import JSONResponse
+from agadir.gateway.state import GatewayState, get_state
+
+router = APIRouter()
+
+
+def _card(entry: ModelEntry, created: int) -> dict[str, Any]:
+    manifest = entry.manifest
+    return {
+        "id": entry.name,
+        "object": "model",
+        "created": created,
+        "owned_by": entry.owned_by,
+        "engine": entry.engine,
+        "capabilities": list(entry.capabilities),
+        "context_length": entry.context_length,
+        "sha256": entry.sha256,
+        "license": manifest.license if manifest else None,
+        "source": manifest.source if manifest else None,
+    }
+
+
+def _created(entry: ModelEntry) -> int:
+    return int(entry.manifest.added_at.timestamp()) if entry.manifest else 0
+
+
+@router.get("/v1/models")
+async def list_models(state: GatewayState = Depends(get_state)) -> JSONResponse:
+    data = [_card(e, _created(e)) for e in state.engines.entries()]
+    return JSONResponse({"object": "list", "data": data})
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(model_id: str, state: GatewayState = Depends(get_state)) -> JSONResponse:
+    entry = state.engines.entry(model_id)
+    return JSONResponse(_card(entry, _created(entry)))

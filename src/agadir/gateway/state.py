@@ -1,0 +1,25 @@
+"""What the gateway holds for its lifetime: settings, engines, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from agadir.config import Settings
+from agadir.egress import EgressPolicy
+from agadir.engines.manager import EngineManager
+from agadir.gateway.metrics import Metrics
+
+
+@dataclass
+class GatewayState:
+    settings: Settings
+    engines: EngineManager
+    metrics: Metrics
+    egress: EgressPolicy
+
+
+def get_state(request: Request) -> GatewayState:
+    state: GatewayState = request.app.state.agadir
+    return state

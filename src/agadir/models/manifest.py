@@ -1,0 +1,48 @@
+"""A model's manifest: what the file is, where it came from, under which licence.
+
+Sovereignty starts with knowing exactly which weights answered: the audit log records the
+manifest's sha256 next to every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Capability = Literal["chat", "completion", "embedding"]
+_CHUNK = 4 * 1024 * 1024
+
+
+def _generative() -> list[Capability]:
+    return ["chat", "completion"]
+
+
+class ModelManifest(BaseModel):
+    """Stored as ``<models_dir>/<name>.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    path: str
+    engine: str = "llamacpp"
+    sha256: str
+    size_bytes: int
+    license: str = "unknown"
+    source: str = "local file"
+    context_length: int = 2048
+    capabilities: list[Capability] = Field(default_factory=_generative)
+    packaged: bool = False
+    added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def sha256_file(path: Path) -> str:
+    """Hash a (possibly large) file in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

