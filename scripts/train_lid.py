@@ -85,8 +85,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "lid")
     ap.add_argument("--bits", type=int, default=18)
-    ap.add_argument("--l2", type=float, default=1e-5)
-    ap.add_argument("--iters", type=int, default=300)
+    ap.add_argument("--l2", type=float, default=1e-6)
+    ap.add_argument("--iters", type=int, default=250)
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
 

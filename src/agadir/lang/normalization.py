@@ -84,16 +84,17 @@ def normalize_arabizi(text: str, *, keep_case: bool = False) -> str:
 
     ``keep_case=True`` keeps DODa-style capitals (T D S for emphatics) for transliteration.
     """
-    out = unicodedata.normalize("NFC", _check(text)).translate(_ARABIZI_TABLE)
+    out = _check(text).translate(_ARABIZI_TABLE)
     if not keep_case:
         out = out.lower()
+    out = unicodedata.normalize("NFC", out)
     out = _LENGTHENING.sub(r"\1", out)
     return _SPACES.sub(" ", out).strip()
 
 
 def normalize_tifinagh(text: str) -> str:
     """NFC, invisible controls removed, labialisation look-alikes mapped to U+2D6F."""
-    out = unicodedata.normalize("NFC", _check(text)).translate(_TIFINAGH_TABLE)
+    out = unicodedata.normalize("NFC", _check(text).translate(_TIFINAGH_TABLE))
     out = _TFNG_LABIAL_LOOKALIKE.sub(_LABIALISATION, out)
     return _SPACES.sub(" ", out).strip()
 
@@ -101,12 +102,14 @@ def normalize_tifinagh(text: str) -> str:
 def _dominant_script(text: str) -> str:
     arab = latn = tfng = 0
     for ch in text:
+        if not ch.isalpha() or ch == "\u0640":  # tatweel is a "letter" that folding removes
+            continue
         cp = ord(ch)
         if 0x0600 <= cp <= 0x08FF or 0xFB50 <= cp <= 0xFEFF:
             arab += 1
         elif 0x2D30 <= cp <= 0x2D7F:
             tfng += 1
-        elif ch.isascii() and ch.isalnum():
+        else:
             latn += 1
     best = max((arab, "Arab"), (tfng, "Tfng"), (latn, "Latn"))
     return best[1] if best[0] else "Latn"

@@ -4,8 +4,8 @@ Every whitespace-separated token is scored by the LID model together with its ne
 (script-masked probabilities), then a Viterbi pass picks one label per token, paying
 `SWITCH_PENALTY` nats for every change of label, so a single ambiguous word does not start a
 new span but a run of French words does. Tokens without letters (numbers, emoji,
-punctuation) have no opinion and join the span around them. Spans carry character offsets into the original text
-(``text[start:end] == span.text``). It does not split inside a token.
+punctuation) have no opinion and join the span around them. Spans carry character offsets
+into the original text (``text[start:end] == span.text``). It does not split inside a token.
 """
 
 from __future__ import annotations
