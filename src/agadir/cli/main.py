@@ -24,14 +24,18 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach command groups. Imports are here so `agadir --help` stays fast."""
-    from agadir.cli import chat, config_cmd, doctor, models, serve
+    from agadir.cli import audit, chat, config_cmd, doctor, keys, models, serve, tenants
+    from agadir.cli import lang as lang_cmd
 
     serve.register(app)
     chat.register(app)
     doctor.register(app)
     app.add_typer(models.app, name="models")
     app.add_typer(config_cmd.app, name="config")
-    # Command groups of the other pillars register below, one line each.
+    app.add_typer(lang_cmd.app, name="lang")
+    app.add_typer(tenants.app, name="tenants")
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

@@ -104,6 +104,10 @@ class LlamaCppEngine:
     def queue_depth(self) -> int:
         return self.scheduler.queue_depth()
 
+    def stats(self) -> dict[str, int]:
+        """Sequences decoding now and requests waiting for a slot (for /healthz)."""
+        return {"active": self.scheduler.active_count(), "queued": self.scheduler.queue_depth()}
+
     # -- tokens --------------------------------------------------------------------------------
     def _tokenize(self, text: str, *, add_bos: bool, special: bool) -> list[int]:
         return list(self.model.tokenize(text.encode("utf-8"), add_bos, special))

@@ -20,7 +20,10 @@ async def healthz(state: GatewayState = Depends(get_state)) -> JSONResponse:
             "status": "ok",
             "version": __version__,
             "default_model": state.settings.model,
-            "loaded": sorted(state.engines.loaded()),
+            "loaded": {
+                name: (engine.stats() if hasattr(engine, "stats") else {})
+                for name, engine in state.engines.loaded().items()
+            },
             "egress": state.egress.describe(),
         }
     )

@@ -1,0 +1,67 @@
+"""Start the real `agadir serve` once per session on a free port and hand out clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningServer:
+    def __init__(self, base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.base_url = base_url
+        self.process = process
+        self.log = log
+
+
+def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
+    port = free_port()
+    log = home.parent / f"server-{port}.log"
+    full_env = {**os.environ, "AGADIR_HOME": str(home), **(env or {})}
+    full_env.pop("AGADIR_CONFIG", None)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agadir.cli.main", "serve", "--port", str(port), *extra],
+            stdout=out, stderr=subprocess.STDOUT, env=full_env,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return RunningServer(base, process, log)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not become healthy:\n{log.read_text()}")
+
+
+def stop_server(server: RunningServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    running = start_server(home, "--enable-echo")
+    yield running
+    stop_server(running)
