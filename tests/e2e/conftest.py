@@ -35,7 +35,9 @@ def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> 
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "agadir.cli.main", "serve", "--port", str(port), *extra],
-            stdout=out, stderr=subprocess.STDOUT, env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=full_env,
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -35,8 +35,13 @@ def test_models_list(client: openai.OpenAI) -> None:
 
 
 def test_chat_is_deterministic_and_counts_tokens(client: openai.OpenAI) -> None:
-    kwargs = dict(model=MODEL, messages=[{"role": "user", "content": "Name three fruits."}],
-                  temperature=0, seed=7, max_tokens=24)
+    kwargs = dict(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Name three fruits."}],
+        temperature=0,
+        seed=7,
+        max_tokens=24,
+    )
     first = client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
     second = client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
     text = first.choices[0].message.content
@@ -46,8 +51,12 @@ def test_chat_is_deterministic_and_counts_tokens(client: openai.OpenAI) -> None:
 
 
 def test_stream_matches_non_stream(client: openai.OpenAI) -> None:
-    kwargs = dict(model=MODEL, messages=[{"role": "user", "content": "Say hello to Agadir."}],
-                  temperature=0, max_tokens=20)
+    kwargs = dict(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Say hello to Agadir."}],
+        temperature=0,
+        max_tokens=20,
+    )
     whole = client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
     pieces, usage = [], None
     for chunk in client.chat.completions.create(  # type: ignore[call-overload]
@@ -63,7 +72,10 @@ def test_stream_matches_non_stream(client: openai.OpenAI) -> None:
 
 def test_json_mode_returns_json(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(
-        model=MODEL, temperature=0, max_tokens=60, response_format={"type": "json_object"},
+        model=MODEL,
+        temperature=0,
+        max_tokens=60,
+        response_format={"type": "json_object"},
         messages=[{"role": "user", "content": "Describe a city as JSON with name and country."}],
     )
     content = reply.choices[0].message.content or ""
@@ -75,8 +87,9 @@ def test_json_mode_returns_json(client: openai.OpenAI) -> None:
 
 def test_completion_logprobs_with_echo_scores_the_prompt(client: openai.OpenAI) -> None:
     prompt = "The capital of Morocco is Rabat"
-    result = client.completions.create(model=MODEL, prompt=prompt, echo=True, logprobs=2,
-                                       max_tokens=0, temperature=0)
+    result = client.completions.create(
+        model=MODEL, prompt=prompt, echo=True, logprobs=2, max_tokens=0, temperature=0
+    )
     choice = result.choices[0]
     assert choice.text == prompt
     lp = choice.logprobs
@@ -88,8 +101,9 @@ def test_completion_logprobs_with_echo_scores_the_prompt(client: openai.OpenAI) 
 
 
 def test_completion_generates_with_logprobs(client: openai.OpenAI) -> None:
-    result = client.completions.create(model=MODEL, prompt="Once upon a time", max_tokens=8,
-                                       logprobs=1, temperature=0)
+    result = client.completions.create(
+        model=MODEL, prompt="Once upon a time", max_tokens=8, logprobs=1, temperature=0
+    )
     lp = result.choices[0].logprobs
     assert lp is not None and lp.tokens and len(lp.tokens) == result.usage.completion_tokens  # type: ignore[union-attr]
     assert "".join(lp.tokens) == result.choices[0].text
@@ -97,8 +111,9 @@ def test_completion_generates_with_logprobs(client: openai.OpenAI) -> None:
 
 def test_embeddings_are_multilingual(client: openai.OpenAI) -> None:
     texts = ["Le marché ouvre le matin.", "السوق يفتح في الصباح.", "Quantum chromodynamics."]
-    vectors = [d.embedding for d in client.embeddings.create(model="usem3-multilingual",
-                                                             input=texts).data]
+    vectors = [
+        d.embedding for d in client.embeddings.create(model="usem3-multilingual", input=texts).data
+    ]
     assert all(len(v) == 512 for v in vectors)
 
     def cos(a: list[float], b: list[float]) -> float:
@@ -111,7 +126,9 @@ def test_embeddings_are_multilingual(client: openai.OpenAI) -> None:
 def test_eight_concurrent_chats_all_complete(aclient: openai.AsyncOpenAI) -> None:
     async def one(i: int) -> tuple[str, str]:
         reply = await aclient.chat.completions.create(
-            model=MODEL, temperature=0, max_tokens=16,
+            model=MODEL,
+            temperature=0,
+            max_tokens=16,
             messages=[{"role": "user", "content": f"Write a sentence about the number {i}."}],
         )
         return reply.choices[0].message.content or "", reply.choices[0].finish_reason
@@ -139,10 +156,16 @@ def test_unknown_model_is_404(client: openai.OpenAI) -> None:
 
 
 def test_abandoned_stream_frees_its_sequence(server: RunningServer, client: openai.OpenAI) -> None:
-    payload = {"model": MODEL, "stream": True, "max_tokens": 400, "temperature": 0,
-               "messages": [{"role": "user", "content": "Tell me a very long story."}]}
-    with httpx.stream("POST", f"{server.base_url}/v1/chat/completions", json=payload,
-                      timeout=30) as response:
+    payload = {
+        "model": MODEL,
+        "stream": True,
+        "max_tokens": 400,
+        "temperature": 0,
+        "messages": [{"role": "user", "content": "Tell me a very long story."}],
+    }
+    with httpx.stream(
+        "POST", f"{server.base_url}/v1/chat/completions", json=payload, timeout=30
+    ) as response:
         lines = response.iter_lines()
         for _ in range(4):
             next(lines)
@@ -154,8 +177,9 @@ def test_abandoned_stream_frees_its_sequence(server: RunningServer, client: open
             break
         time.sleep(0.1)
     assert stats == {"active": 0, "queued": 0}
-    reply = client.chat.completions.create(model=MODEL, max_tokens=4,
-                                           messages=[{"role": "user", "content": "Hi"}])
+    reply = client.chat.completions.create(
+        model=MODEL, max_tokens=4, messages=[{"role": "user", "content": "Hi"}]
+    )
     assert reply.choices[0].finish_reason in ("stop", "length")
 
 
