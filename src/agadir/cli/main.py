@@ -39,25 +39,17 @@ def _register() -> None:
 
 
 def main() -> None:
-    """Run the CLI; expected failures print what to do and exit non-zero, never a traceback."""
+    """Run the CLI; expected failures print what to do and exit non-zero, never a traceback.
+
+    Usage errors are reported by typer/click itself (exit 2); `AgadirError`s raised by services
+    are printed here as one line with the fix (exit 2).
+    """
     _register()
     try:
-        app(standalone_mode=False)
+        app()
     except AgadirError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc.message}")
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        Console(stderr=True).print("aborted")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -1,0 +1,24 @@
+"""Docs that cannot rot: every setting is documented, the CLI reference is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agadir.cli.reference import render
+from agadir.config import LlamaCppSettings, Settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "configuration.md").read_text()
+    names = [f"`{name}`" for name in Settings.model_fields if name != "llamacpp"]
+    names += [f"`llamacpp.{name}`" for name in LlamaCppSettings.model_fields]
+    missing = [n for n in names if n not in text]
+    assert not missing, f"document these settings in docs/configuration.md: {missing}"
+
+
+def test_cli_reference_is_current() -> None:
+    assert (DOCS / "cli.md").read_text() == render(), (
+        "docs/cli.md is stale: run `python -m agadir.cli.reference > docs/cli.md`"
+    )
