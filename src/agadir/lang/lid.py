@@ -42,10 +42,11 @@ class LidModel:
     bits: int
     labels: tuple[str, ...]
     label_scripts: npt.NDArray[np.int64]
+    words: bool = False
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
         """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
-        mats, scale = _features.order_matrices(batch, self.bits)
+        mats, scale = _features.order_matrices(batch, self.bits, self.words)
         z = np.zeros((batch.n_lines, len(self.labels)), dtype=np.float64)
         for mat in mats:
             z += mat @ self.weights
@@ -63,6 +64,7 @@ def load_model() -> LidModel:
             labels = tuple(str(x) for x in npz["labels"])
             orders = tuple(int(x) for x in npz["orders"])
             bias = npz["bias"].astype(np.float32)
+            words = bool(npz["words"]) if "words" in npz.files else False
     except (OSError, KeyError, ValueError) as exc:
         raise LangModelError(
             f"LID model {_ARTEFACT} is missing or corrupt ({exc}); "
@@ -72,7 +74,7 @@ def load_model() -> LidModel:
         raise LangModelError(f"LID model {_ARTEFACT} does not match this code; rebuild it.")
     weights = np.vstack([w16.astype(np.float32), np.zeros((1, len(labels)), np.float32)])
     scripts = np.array([script_of(lab) for lab in labels], dtype=np.int64)
-    return LidModel(weights, bias, bits, labels, scripts)
+    return LidModel(weights, bias, bits, labels, scripts, words)
 
 
 def _check_texts(texts: Sequence[str]) -> None:
@@ -109,13 +111,25 @@ def identify_batch(
         return []
     labels = load_model().labels
     p, undetermined = probabilities(texts)
-    top = np.argsort(-p, axis=1, kind="stable")[:, :k]
+    kk = min(k, p.shape[1])
+    # Top-k by argpartition then a sort of k columns; the loop below touches Python lists only
+    # (``tolist``), not numpy scalars, which halves its cost on large batches.
+    top = (
+        np.argpartition(-p, kk - 1, axis=1)[:, :kk]
+        if kk < p.shape[1]
+        else np.tile(np.arange(p.shape[1]), (len(texts), 1))
+    )
+    top_p = np.take_along_axis(p, top, axis=1)
+    order = np.lexsort((top, -top_p), axis=1)
+    top = np.take_along_axis(top, order, axis=1).tolist()
+    top_p = np.take_along_axis(top_p, order, axis=1).tolist()
+    und_rows = undetermined.tolist()
     out: list[list[tuple[str, float]]] = []
-    for i in range(len(texts)):
-        if undetermined[i]:
+    for idx, probs, und in zip(top, top_p, und_rows, strict=True):
+        if und:
             out.append([(UND, 1.0)])
             continue
-        ranked = [(labels[j], float(p[i, j])) for j in top[i] if p[i, j] > 0.0]
+        ranked = [(labels[j], q) for j, q in zip(idx, probs, strict=True) if q > 0.0]
         if ranked[0][1] < min_confidence:
             ranked = [(UND, 1.0 - ranked[0][1]), *ranked[: k - 1]]
         out.append(ranked)
