@@ -24,6 +24,10 @@ _ARTEFACT = "translit_lm.npz"
 BEAM = 12
 #: Weight of the LM against the rule priors (tuned on the DODa dev pairs).
 LM_WEIGHT = 0.1
+#: Log-prior of writing nothing for a single vowel between two consonants (a short vowel).
+#: Chosen with LM_WEIGHT on a coarse grid (-1.5, -1, -0.5, 0) x (0.05, 0.1, 0.2, 0.3) on the
+#: DODa dev pairs: the only two numbers fitted there.
+SHORT_VOWEL_DROP = -0.5
 MAX_WORD = 40
 
 # (latin, [(arabic, log-prior), ...]); longest keys are tried first at each position.
@@ -53,6 +57,7 @@ _KEYS_BY_FIRST: dict[str, list[str]] = {}
 for _key in sorted(_RULES, key=len, reverse=True):
     _KEYS_BY_FIRST.setdefault(_key[0], []).append(_key)
 _SUN_LETTERS = set("tTdDsSzZrnlcj")
+_VOWELS = set("aeiouy")
 _TOKEN = re.compile(r"[A-Za-z0-9'\-]*[A-Za-z][A-Za-z0-9'\-]*|[0-9]+|\S")
 
 
@@ -100,6 +105,11 @@ def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
             expansions.extend((len(key), ar, pr) for ar, pr in options)
         if not expansions:
             expansions = [(1, ch, -5.0)]
+        if _is_short_vowel(word, pos):
+            expansions = [
+                (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)
+                for step, ar, pr in expansions
+            ]
         if pos == len(word) - 1 and ch == "a":
             expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
         # A doubled consonant is one letter (gemination is a shadda, which is not written).
@@ -123,6 +133,14 @@ def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
     ]
     final.sort(key=lambda kv: -kv[1])
     return final[:n] or [(word, 0.0)]
+
+
+def _is_short_vowel(word: str, pos: int) -> bool:
+    """A lone ``a e i o u`` with a consonant on each side (``3olba``: o) is usually not written."""
+    if not 0 < pos < len(word) - 1 or word[pos] not in "aiou":
+        return False
+    before, after = word[pos - 1].lower(), word[pos + 1].lower()
+    return before.isalnum() and after.isalnum() and before not in _VOWELS and after not in _VOWELS
 
 
 def arabizi_to_arabic(text: str, n: int = 1) -> list[tuple[str, float]]:
