@@ -32,7 +32,7 @@ async def echo_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """In-process client for an app with the echo engine (no model loading)."""
     from agadir.gateway.app import create_app
 
-    app = create_app(settings, enable_echo=True)
+    app = create_app(settings, enable_echo=True, dev_open=True)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://agadir") as client:

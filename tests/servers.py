@@ -19,10 +19,20 @@ def free_port() -> int:
 
 
 class RunningServer:
-    def __init__(self, base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(self, base_url: str, process: subprocess.Popen[bytes], log: Path, home: Path):
         self.base_url = base_url
         self.process = process
         self.log = log
+        self.home = home
+
+    @property
+    def admin_key(self) -> str:
+        """The first-serve admin key the server wrote under its AGADIR_HOME."""
+        return (self.home / "admin.key").read_text().strip()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key}"}
 
 
 def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> RunningServer:
@@ -44,7 +54,7 @@ def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> 
             raise RuntimeError(f"server exited early:\n{log.read_text()}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return RunningServer(base, process, log)
+                return RunningServer(base, process, log, home)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()

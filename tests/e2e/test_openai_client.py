@@ -21,12 +21,14 @@ MODEL = "smollm2-135m-instruct"
 
 @pytest.fixture
 def client(server: RunningServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0)
+    return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=server.admin_key, max_retries=0)
 
 
 @pytest.fixture
 def aclient(server: RunningServer) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0)
+    return openai.AsyncOpenAI(
+        base_url=f"{server.base_url}/v1", api_key=server.admin_key, max_retries=0
+    )
 
 
 def test_models_list(client: openai.OpenAI) -> None:
@@ -164,7 +166,11 @@ def test_abandoned_stream_frees_its_sequence(server: RunningServer, client: open
         "messages": [{"role": "user", "content": "Tell me a very long story."}],
     }
     with httpx.stream(
-        "POST", f"{server.base_url}/v1/chat/completions", json=payload, timeout=30
+        "POST",
+        f"{server.base_url}/v1/chat/completions",
+        json=payload,
+        headers=server.headers,
+        timeout=30,
     ) as response:
         lines = response.iter_lines()
         for _ in range(4):

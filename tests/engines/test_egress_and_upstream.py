@@ -80,7 +80,9 @@ async def test_upstream_unreachable_says_so(settings: Settings) -> None:
 async def test_upstream_engine_against_a_real_server(
     server: RunningServer, settings: Settings
 ) -> None:
-    config = UpstreamSettings(name="up", model="echo", base_url=f"{server.base_url}/v1")
+    config = UpstreamSettings(
+        name="up", model="echo", base_url=f"{server.base_url}/v1", api_key=server.admin_key
+    )
     engine = UpstreamEngine(config, settings)
     result = await collect(
         engine.stream_chat([ChatMessage("user", "marhba bikom")], SamplingParams(max_tokens=5))

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy
 from agadir.errors import ModelFileError
+from agadir.governance import ensure_admin_key
 from agadir.models.gguf import read_gguf_metadata
 from agadir.models.store import ModelStore
 
@@ -37,7 +38,7 @@ def check_default_model(settings: Settings, store: ModelStore) -> str:
     return f"{manifest.name} ({manifest.engine}, {size}, {manifest.license})"
 
 
-def _banner(settings: Settings, model: str) -> None:
+def _banner(settings: Settings, model: str, admin_key: Path | None, dev_open: bool) -> None:
     url = f"http://{settings.host}:{settings.port}"
     egress = EgressPolicy(settings.egress_allow).describe()
     Console().print(
@@ -46,11 +47,25 @@ def _banner(settings: Settings, model: str) -> None:
             f"[bold]Model[/]      {model}\n"
             f"[bold]Data dir[/]   {settings.home}\n"
             f"[bold]Egress[/]     OFF: {egress}\n"
-            f"[bold]Workers[/]    {settings.workers}",
+            f"[bold]Workers[/]    {settings.workers}\n"
+            + (
+                f"[bold]Admin key[/]  in {admin_key} (0600; create tenant keys with it)"
+                if admin_key
+                else "[bold]Admin key[/]  exists (its file was moved away)"
+            ),
             title="Agadir is starting",
             border_style="green",
         )
     )
+    if dev_open:
+        Console().print(
+            Panel.fit(
+                "[bold]--dev-open[/]: requests WITHOUT an API key are served as tenant 'dev'.\n"
+                "Never use this outside development. This start is recorded in the audit log.",
+                title="WARNING: authentication is OFF",
+                border_style="red",
+            )
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +75,10 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
         model: Annotated[str | None, typer.Option(help="Default model name.")] = None,
         workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+        dev_open: Annotated[
+            bool,
+            typer.Option("--dev-open", help="Serve requests without API keys (development only)."),
+        ] = False,
         enable_echo: Annotated[
             bool, typer.Option("--enable-echo", hidden=True, help="Serve the echo test model.")
         ] = False,
@@ -72,7 +91,7 @@ def register(app: typer.Typer) -> None:
         store = ModelStore(settings.models_dir)
         store.ensure_packaged()
         described = check_default_model(settings, store)
-        _banner(settings, described)
+        _banner(settings, described, ensure_admin_key(settings), dev_open)
         common = {
             "host": settings.host,
             "port": settings.port,
@@ -85,6 +104,7 @@ def register(app: typer.Typer) -> None:
                 AGADIR_HOME=str(settings.home),
                 AGADIR_MODEL=settings.model,
                 AGADIR_ENABLE_ECHO="1" if enable_echo else "0",
+                AGADIR_DEV_OPEN="1" if dev_open else "0",
             )
             uvicorn.run(
                 "agadir.gateway.app:app_from_env",
@@ -95,4 +115,5 @@ def register(app: typer.Typer) -> None:
             return
         from agadir.gateway.app import create_app
 
-        uvicorn.run(create_app(settings, enable_echo=enable_echo, preload=True), **common)  # type: ignore[arg-type]
+        app = create_app(settings, enable_echo=enable_echo, preload=True, dev_open=dev_open)
+        uvicorn.run(app, **common)  # type: ignore[arg-type]

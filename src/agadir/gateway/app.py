@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,8 @@ from agadir.gateway.chat.router import router as chat_router
 from agadir.gateway.completions.router import router as completions_router
 from agadir.gateway.embeddings.router import router as embeddings_router
 from agadir.gateway.errors import install_error_handlers
+from agadir.gateway.governance.middleware import AuditMiddleware
+from agadir.gateway.governance.service import Governance
 from agadir.gateway.health.router import router as health_router
 from agadir.gateway.metrics import Metrics
 from agadir.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -32,9 +35,14 @@ log = logging.getLogger("agadir.gateway")
 
 
 def create_app(
-    settings: Settings | None = None, *, enable_echo: bool = False, preload: bool = False
+    settings: Settings | None = None,
+    *,
+    enable_echo: bool = False,
+    preload: bool = False,
+    dev_open: bool = False,
 ) -> FastAPI:
-    """Build the gateway. `preload` loads the default model at start-up instead of first use."""
+    """Build the gateway. `preload` loads the default model at start-up instead of first use;
+    `dev_open` serves without API keys (development only; recorded in the audit log)."""
     settings = settings or load_settings()
     apply_offline_switches()
     settings.ensure_home()
@@ -46,10 +54,12 @@ def create_app(
         engines=EngineManager(settings, store, enable_echo=enable_echo),
         metrics=metrics,
         egress=EgressPolicy(settings.egress_allow),
+        governance=Governance(settings, dev_open=dev_open),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await state.governance.record_event("server.start", dev_open=dev_open, pid=os.getpid())
         if preload:
             engine = await state.engines.get(settings.model)
             depth = getattr(engine, "queue_depth", None)
@@ -57,6 +67,7 @@ def create_app(
                 metrics.watch_queue(settings.model, depth)
         yield
         await state.engines.aclose()
+        state.governance.close()
 
     app = FastAPI(
         title="Agadir",
@@ -76,12 +87,15 @@ def create_app(
         app.include_router(router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AuditMiddleware, governance=lambda: state.governance)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn worker processes: settings come from the environment."""
-    import os
-
-    return create_app(enable_echo=os.environ.get("AGADIR_ENABLE_ECHO") == "1", preload=True)
+    return create_app(
+        enable_echo=os.environ.get("AGADIR_ENABLE_ECHO") == "1",
+        dev_open=os.environ.get("AGADIR_DEV_OPEN") == "1",
+        preload=True,
+    )

@@ -43,14 +43,23 @@ def _param(loc: tuple[Any, ...] | list[Any]) -> str | None:
     return ".".join(parts) or None
 
 
-async def _agadir_error(_: Request, exc: Exception) -> JSONResponse:
+def _note(request: Request, error_type: str) -> None:
+    """Tell the audit record what went wrong (the context exists on audited routes)."""
+    ctx = request.scope.get("state", {}).get("agadir_ctx")
+    if ctx is not None:
+        ctx.error_type = error_type
+
+
+async def _agadir_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AgadirError)
+    _note(request, exc.code or exc.error_type)
     headers = getattr(exc, "headers", None)
     return JSONResponse(exc.to_openai(), status_code=exc.status_code, headers=headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    _note(request, "invalid_request")
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = errors[0].get("ctx", {}).get("error", "invalid JSON")
@@ -76,8 +85,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    _note(request, _STATUS_TYPES.get(exc.status_code, "server_error"))
     message = str(exc.detail)
     if exc.status_code == 404:
         message = f"{message}. See /docs for the available endpoints."

@@ -9,6 +9,7 @@ from fastapi import Request
 from agadir.config import Settings
 from agadir.egress import EgressPolicy
 from agadir.engines.manager import EngineManager
+from agadir.gateway.governance.service import Governance
 from agadir.gateway.metrics import Metrics
 
 
@@ -18,6 +19,7 @@ class GatewayState:
     engines: EngineManager
     metrics: Metrics
     egress: EgressPolicy
+    governance: Governance
 
 
 def get_state(request: Request) -> GatewayState:

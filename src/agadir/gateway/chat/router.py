@@ -7,6 +7,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from agadir.gateway.chat.protocol import ChatCompletion, ChatCompletionRequest
 from agadir.gateway.chat.service import ChatService
+from agadir.gateway.governance.context import RequestContext
+from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
 
@@ -15,9 +17,11 @@ router = APIRouter()
 
 @router.post("/v1/chat/completions", response_model=ChatCompletion)
 async def create_chat_completion(
-    body: ChatCompletionRequest, state: GatewayState = Depends(get_state)
+    body: ChatCompletionRequest,
+    ctx: RequestContext = Depends(authenticated),
+    state: GatewayState = Depends(get_state),
 ) -> Response:
-    service = ChatService(state)
+    service = ChatService(state, ctx)
     if body.stream:
         stream = await service.open_stream(body)
         return StreamingResponse(stream, media_type="text/event-stream")

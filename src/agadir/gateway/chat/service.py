@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from agadir.audit import AuditUnavailableError
 from agadir.engines.base import ChatMessage, Delta, Engine, TokenLogprob, collect, unsupported
 from agadir.gateway.chat.protocol import (
     AssistantMessage,
@@ -20,23 +21,27 @@ from agadir.gateway.chat.protocol import (
     TokenLogprobOut,
     TopLogprob,
 )
+from agadir.gateway.governance.context import RequestContext
+from agadir.gateway.governance.pii_stream import StreamingPiiFilter
 from agadir.gateway.sse import DONE, event
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage, new_id, now
 
 
 class ChatService:
-    def __init__(self, state: GatewayState) -> None:
+    """One chat request: governed admission, generation, output policy, usage."""
+
+    def __init__(self, state: GatewayState, ctx: RequestContext) -> None:
         self.state = state
+        self.ctx = ctx
+        self.gov = state.governance
 
-    async def _engine(self, model: str) -> Engine:
-        entry = self.state.engines.entry(model)
+    async def _prepare(
+        self, request: ChatCompletionRequest
+    ) -> tuple[Engine, list[ChatMessage], Any]:
+        entry = self.state.engines.entry(request.model)
         if "chat" not in entry.capabilities:
-            raise unsupported(model, "chat completions")
-        return await self.state.engines.get(model)
-
-    def _inputs(self, request: ChatCompletionRequest) -> tuple[list[ChatMessage], Any]:
-        messages = [ChatMessage(m.role, m.text()) for m in request.messages]
+            raise unsupported(request.model, "chat completions")
         json_mode = request.response_format.is_json() if request.response_format else False
         params = request.sampling(
             self.state.settings.max_tokens_default,
@@ -45,12 +50,25 @@ class ChatService:
             json_mode=json_mode,
             max_tokens=request.max_completion_tokens,
         )
-        return messages, params
+        texts = await self.gov.admit(
+            self.ctx,
+            scope="chat",
+            entry=entry,
+            texts=[m.text() for m in request.messages],
+            max_tokens=params.max_tokens,
+        )
+        messages = [ChatMessage(m.role, t) for m, t in zip(request.messages, texts, strict=True)]
+        return await self.state.engines.get(request.model), messages, params
 
     async def complete(self, request: ChatCompletionRequest) -> ChatCompletion:
-        engine = await self._engine(request.model)
-        messages, params = self._inputs(request)
+        engine, messages, params = await self._prepare(request)
         result = await collect(engine.stream_chat(messages, params))
+        pii = self.gov.output_filter(self.ctx)
+        if pii is not None:
+            result.text = pii.push(result.text) + pii.flush()
+        await self.gov.settle(
+            self.ctx, result.prompt_tokens, result.completion_tokens, result.text, pii
+        )
         self.state.metrics.record_tokens(
             request.model, result.prompt_tokens, result.completion_tokens
         )
@@ -74,8 +92,7 @@ class ChatService:
         Errors found up front (unknown model, prompt too long) become proper HTTP errors; the
         first delta is awaited here so they surface before streaming starts.
         """
-        engine = await self._engine(request.model)
-        messages, params = self._inputs(request)
+        engine, messages, params = await self._prepare(request)
         stream = engine.stream_chat(messages, params)
         started = time.perf_counter()
         first = await anext(stream)
@@ -103,38 +120,58 @@ class ChatService:
             return event({**base, "choices": [choice]})
 
         include_usage = bool(request.stream_options and request.stream_options.include_usage)
+        pii = self.gov.output_filter(self.ctx)
+        parts: list[str] = []
         try:
             yield chunk({"role": "assistant", "content": ""})
             delta: Delta | None = first
             while delta is not None:
+                text = delta.text if pii is None else pii.push(delta.text)
                 if delta.finish_reason is not None:
-                    usage = Usage.of(delta.prompt_tokens or 0, delta.completion_tokens or 0)
-                    self.state.metrics.record_tokens(
-                        request.model, usage.prompt_tokens, usage.completion_tokens
-                    )
-                    final = {
-                        **base,
-                        "choices": [
-                            {"index": 0, "delta": {}, "finish_reason": delta.finish_reason}
-                        ],
-                        "usage": usage.model_dump(),
-                    }
-                    if delta.text:
-                        yield chunk({"content": delta.text})
-                    yield event(final)
-                    if include_usage:
-                        yield event({**base, "choices": [], "usage": usage.model_dump()})
-                    break
-                if delta.text or delta.logprobs:
+                    text += pii.flush() if pii is not None else ""
+                parts.append(text)
+                if delta.finish_reason is not None:
+                    if text:
+                        yield chunk({"content": text})
+                    async for tail in self._finish(request, delta, base, pii, parts, include_usage):
+                        yield tail
+                    return
+                if text or delta.logprobs:
                     yield chunk(
-                        {"content": delta.text},
-                        logprobs=delta.logprobs if request.logprobs else None,
+                        {"content": text}, logprobs=delta.logprobs if request.logprobs else None
                     )
                 delta = await anext(stream, None)
-            yield DONE
         finally:
             if isinstance(stream, AsyncGenerator):
                 await stream.aclose()  # stops the generation when the client disconnected
+
+    async def _finish(
+        self,
+        request: ChatCompletionRequest,
+        last: Delta,
+        base: dict[str, Any],
+        pii: StreamingPiiFilter | None,
+        parts: list[str],
+        include_usage: bool,
+    ) -> AsyncIterator[bytes]:
+        """Final chunk with usage, the durable audit record, then `[DONE]`."""
+        usage = Usage.of(last.prompt_tokens or 0, last.completion_tokens or 0)
+        self.state.metrics.record_tokens(
+            request.model, usage.prompt_tokens, usage.completion_tokens
+        )
+        await self.gov.settle(
+            self.ctx, usage.prompt_tokens, usage.completion_tokens, "".join(parts), pii
+        )
+        choice = {"index": 0, "delta": {}, "finish_reason": last.finish_reason}
+        yield event({**base, "choices": [choice], "usage": usage.model_dump()})
+        if include_usage:
+            yield event({**base, "choices": [], "usage": usage.model_dump()})
+        try:
+            await self.gov.audit(self.ctx, 200)
+        except AuditUnavailableError as exc:
+            yield event(exc.to_openai())
+            return
+        yield DONE
 
 
 def _logprobs(items: list[TokenLogprob]) -> ChoiceLogprobs:

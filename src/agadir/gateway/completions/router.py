@@ -7,6 +7,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from agadir.gateway.completions.protocol import Completion, CompletionRequest
 from agadir.gateway.completions.service import CompletionService
+from agadir.gateway.governance.context import RequestContext
+from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
 
@@ -15,9 +17,11 @@ router = APIRouter()
 
 @router.post("/v1/completions", response_model=Completion)
 async def create_completion(
-    body: CompletionRequest, state: GatewayState = Depends(get_state)
+    body: CompletionRequest,
+    ctx: RequestContext = Depends(authenticated),
+    state: GatewayState = Depends(get_state),
 ) -> Response:
-    service = CompletionService(state)
+    service = CompletionService(state, ctx)
     if body.stream:
         return StreamingResponse(await service.open_stream(body), media_type="text/event-stream")
     return JSONResponse((await service.complete(body)).model_dump())

@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from agadir.audit import AuditUnavailableError
 from agadir.engines.base import Delta, Engine, SamplingParams, TokenLogprob, collect, unsupported
 from agadir.gateway.completions.protocol import (
     Completion,
@@ -13,20 +14,31 @@ from agadir.gateway.completions.protocol import (
     CompletionLogprobs,
     CompletionRequest,
 )
+from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.sse import DONE, event
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage, new_id, now
 
 
 class CompletionService:
-    def __init__(self, state: GatewayState) -> None:
+    def __init__(self, state: GatewayState, ctx: RequestContext) -> None:
         self.state = state
+        self.ctx = ctx
+        self.gov = state.governance
 
-    async def _engine(self, model: str) -> Engine:
-        entry = self.state.engines.entry(model)
+    async def _prepare(self, request: CompletionRequest) -> tuple[Engine, str, SamplingParams]:
+        entry = self.state.engines.entry(request.model)
         if "completion" not in entry.capabilities:
-            raise unsupported(model, "text completions")
-        return await self.state.engines.get(model)
+            raise unsupported(request.model, "text completions")
+        params = self._params(request)
+        (prompt,) = await self.gov.admit(
+            self.ctx,
+            scope="completions",
+            entry=entry,
+            texts=[request.prompt_text()],
+            max_tokens=params.max_tokens,
+        )
+        return await self.state.engines.get(request.model), prompt, params
 
     def _params(self, request: CompletionRequest) -> SamplingParams:
         max_tokens = request.max_tokens
@@ -41,9 +53,13 @@ class CompletionService:
         return SamplingParams(**{**_fields(params), "max_tokens": max_tokens})
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        engine = await self._engine(request.model)
-        result = await collect(
-            engine.stream_complete(request.prompt_text(), self._params(request), echo=request.echo)
+        engine, prompt, params = await self._prepare(request)
+        result = await collect(engine.stream_complete(prompt, params, echo=request.echo))
+        pii = self.gov.output_filter(self.ctx)
+        if pii is not None:
+            result.text = pii.push(result.text) + pii.flush()
+        await self.gov.settle(
+            self.ctx, result.prompt_tokens, result.completion_tokens, result.text, pii
         )
         self.state.metrics.record_tokens(
             request.model, result.prompt_tokens, result.completion_tokens
@@ -63,10 +79,8 @@ class CompletionService:
         )
 
     async def open_stream(self, request: CompletionRequest) -> AsyncIterator[bytes]:
-        engine = await self._engine(request.model)
-        stream = engine.stream_complete(
-            request.prompt_text(), self._params(request), echo=request.echo
-        )
+        engine, prompt, params = await self._prepare(request)
+        stream = engine.stream_complete(prompt, params, echo=request.echo)
         started = time.perf_counter()
         first = await anext(stream)
         self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
@@ -81,12 +95,18 @@ class CompletionService:
             "created": now(),
             "model": request.model,
         }
+        pii = self.gov.output_filter(self.ctx)
+        parts: list[str] = []
         try:
             delta: Delta | None = first
             while delta is not None:
+                text = delta.text if pii is None else pii.push(delta.text)
+                if delta.finish_reason is not None and pii is not None:
+                    text += pii.flush()
+                parts.append(text)
                 choice: dict[str, Any] = {
                     "index": 0,
-                    "text": delta.text,
+                    "text": text,
                     "finish_reason": delta.finish_reason,
                 }
                 if request.logprobs is not None and delta.logprobs:
@@ -97,13 +117,21 @@ class CompletionService:
                     self.state.metrics.record_tokens(
                         request.model, usage.prompt_tokens, usage.completion_tokens
                     )
+                    await self.gov.settle(
+                        self.ctx, usage.prompt_tokens, usage.completion_tokens, "".join(parts), pii
+                    )
                     body["usage"] = usage.model_dump()
                     yield event(body)
-                    break
-                if delta.text or delta.logprobs:
+                    try:
+                        await self.gov.audit(self.ctx, 200)
+                    except AuditUnavailableError as exc:
+                        yield event(exc.to_openai())
+                        return
+                    yield DONE
+                    return
+                if text or delta.logprobs:
                     yield event(body)
                 delta = await anext(stream, None)
-            yield DONE
         finally:
             if isinstance(stream, AsyncGenerator):
                 await stream.aclose()

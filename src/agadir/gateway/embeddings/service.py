@@ -9,13 +9,15 @@ import numpy as np
 from agadir.engines.base import unsupported
 from agadir.errors import InvalidRequestError
 from agadir.gateway.embeddings.protocol import EmbeddingItem, EmbeddingRequest, EmbeddingResponse
+from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage
 
 
 class EmbeddingService:
-    def __init__(self, state: GatewayState) -> None:
+    def __init__(self, state: GatewayState, ctx: RequestContext) -> None:
         self.state = state
+        self.ctx = ctx
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         entry = self.state.engines.entry(request.model)
@@ -25,9 +27,13 @@ class EmbeddingService:
             raise InvalidRequestError(
                 "`dimensions` is not supported: this encoder has a fixed size.", param="dimensions"
             )
+        texts = await self.state.governance.admit(
+            self.ctx, scope="embeddings", entry=entry, texts=request.texts(), max_tokens=0
+        )
         engine = await self.state.engines.get(request.model)
-        result = await engine.embed(request.texts())
+        result = await engine.embed(texts)
         self.state.metrics.record_tokens(request.model, result.prompt_tokens, 0)
+        await self.state.governance.settle(self.ctx, result.prompt_tokens, 0, None)
         data = []
         for index, vector in enumerate(result.vectors):
             value: list[float] | str = vector

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from agadir.engines.manager import ModelEntry
+from agadir.gateway.governance.context import RequestContext
+from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
 
@@ -34,12 +36,23 @@ def _created(entry: ModelEntry) -> int:
 
 
 @router.get("/v1/models")
-async def list_models(state: GatewayState = Depends(get_state)) -> JSONResponse:
-    data = [_card(e, _created(e)) for e in state.engines.entries()]
+async def list_models(
+    ctx: RequestContext = Depends(authenticated), state: GatewayState = Depends(get_state)
+) -> JSONResponse:
+    """The models this key may use (a key never learns of models outside its scopes)."""
+    assert ctx.principal is not None
+    allowed = [e for e in state.engines.entries() if ctx.principal.allows(f"models:{e.name}")]
+    data = [_card(e, _created(e)) for e in allowed]
     return JSONResponse({"object": "list", "data": data})
 
 
 @router.get("/v1/models/{model_id:path}")
-async def get_model(model_id: str, state: GatewayState = Depends(get_state)) -> JSONResponse:
+async def get_model(
+    model_id: str,
+    ctx: RequestContext = Depends(authenticated),
+    state: GatewayState = Depends(get_state),
+) -> JSONResponse:
+    assert ctx.principal is not None
     entry = state.engines.entry(model_id)
+    ctx.principal.require_model(entry.name)
     return JSONResponse(_card(entry, _created(entry)))
