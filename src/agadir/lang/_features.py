@@ -170,8 +170,11 @@ def _powers(size: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
     return np.cumprod(ones * _P1, dtype=np.uint64), np.cumprod(ones * _P1_INV, dtype=np.uint64)
 
 
-def word_buckets(batch: EncodedBatch, bits: int) -> tuple[npt.NDArray[np.intp], np.ndarray]:
-    """Bucket of every whole word (maximal run without space or separator) and its line.
+def word_buckets(
+    batch: EncodedBatch, bits: int, orders: int = 1
+) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
+    """``(bucket, line)`` of every whole word (run without space or separator) and, with
+    ``orders=2``, of every pair of adjacent words on a line.
 
     A position-independent polynomial hash of each word comes from one prefix sum: with
     ``G[i] = sum(c[j] * P**(j+1), j <= i)``, word ``[s, e]`` hashes to
@@ -187,19 +190,27 @@ def word_buckets(batch: EncodedBatch, bits: int) -> tuple[npt.NDArray[np.intp], 
     word_end = np.flatnonzero(edge == -1)
     g = np.cumsum(codes * pw[: len(codes)])
     h = (g[word_end] - g[word_start - 1]) * inv[word_start]
-    bucket = (((h ^ np.uint64(0x3C6EF372)) * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+    shift = np.uint64(64 - bits)
+    bucket = (((h ^ np.uint64(0x3C6EF372)) * _MIX) >> shift).astype(np.intp)
     rows = np.searchsorted(batch.starts, word_start, side="right") - 1
-    return bucket, rows
+    out = [(bucket, rows)]
+    if orders >= 2:
+        same = rows[1:] == rows[:-1]
+        pair = (h[:-1] * _P1 + h[1:])[same]
+        out.append(
+            (((pair ^ np.uint64(0x7F4A7C15)) * _MIX >> shift).astype(np.intp), rows[1:][same])
+        )
+    return out
 
 
 def order_matrices(
-    batch: EncodedBatch, bits: int, words: bool = False
+    batch: EncodedBatch, bits: int, words: int = 0
 ) -> tuple[list[sparse.csr_matrix], np.ndarray]:
     """Per-order count matrices (lines x ``2**bits + 1``) and each line's 1/sqrt(feature count).
 
     The matrices share the batch layout, so they are built from index arrays without sorting;
     column ``2**bits`` collects separator-crossing n-grams and must have a zero weight row.
-    With ``words``, one more matrix counts whole-word buckets.
+    ``words`` = 1 adds a matrix of whole-word buckets, 2 also one of adjacent word pairs.
     """
     none = 1 << bits
     shape = (batch.n_lines, none + 1)
@@ -207,26 +218,24 @@ def order_matrices(
     first = int(batch.starts[0]) if batch.n_lines else 0
     indptr = np.append(batch.starts - first, 0).astype(np.int64)
     gap = _gap_to_separator(batch.codes)
+    ones = np.ones(len(batch.codes), dtype=np.float32)  # shared read-only data of every matrix
     for bucket in ngram_buckets(batch, bits, gap):
         cols = bucket[first:]
         indptr[-1] = len(cols)
-        data = np.ones(len(cols), dtype=np.float32)
-        mats.append(sparse.csr_matrix((data, cols, indptr.copy()), shape=shape))
+        mats.append(sparse.csr_matrix((ones[: len(cols)], cols, indptr.copy()), shape=shape))
     # Line i is " text " (gap[start] characters) before its separator: gap - k + 1 of order k.
     span = gap[batch.starts]
     valid = np.zeros(batch.n_lines, dtype=np.float64)
     for k in ORDERS:
         valid += np.maximum(span - k + 1, 0)
-    if words:
-        wcols, wrows = word_buckets(batch, bits)
+    for wcols, wrows in word_buckets(batch, bits, words) if words else []:
         wptr = np.searchsorted(wrows, np.arange(batch.n_lines + 1)).astype(np.int64)
-        data = np.ones(len(wcols), dtype=np.float32)
-        mats.append(sparse.csr_matrix((data, wcols, wptr), shape=shape))
+        mats.append(sparse.csr_matrix((ones[: len(wcols)], wcols, wptr), shape=shape))
         valid += np.diff(wptr)
     return mats, 1.0 / np.sqrt(np.maximum(valid, 1.0))
 
 
-def feature_matrix(batch: EncodedBatch, bits: int, words: bool = False) -> sparse.csr_matrix:
+def feature_matrix(batch: EncodedBatch, bits: int, words: int = 0) -> sparse.csr_matrix:
     """Training design matrix: summed per-order counts, row-scaled, pad column dropped."""
     mats, scale = order_matrices(batch, bits, words)
     total = mats[0]

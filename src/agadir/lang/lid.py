@@ -42,7 +42,7 @@ class LidModel:
     bits: int
     labels: tuple[str, ...]
     label_scripts: npt.NDArray[np.int64]
-    words: bool = False
+    words: int = 0
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
         """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
@@ -64,7 +64,7 @@ def load_model() -> LidModel:
             labels = tuple(str(x) for x in npz["labels"])
             orders = tuple(int(x) for x in npz["orders"])
             bias = npz["bias"].astype(np.float32)
-            words = bool(npz["words"]) if "words" in npz.files else False
+            words = int(npz["words"]) if "words" in npz.files else 0
     except (OSError, KeyError, ValueError) as exc:
         raise LangModelError(
             f"LID model {_ARTEFACT} is missing or corrupt ({exc}); "
