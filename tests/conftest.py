@@ -1,7 +1,15 @@
-"""Shared fixtures: an isolated AGADIR_HOME per test, settings, and in-process apps."""
+"""Shared fixtures: an isolated AGADIR_HOME per test, settings, in-process apps, a real server.
+
+The network guard in tests/netguard is installed here for this process and, through
+PYTHONPATH, for every Python process the tests start: a connection outside loopback fails
+the session.
+"""
 
 from __future__ import annotations
 
+import os
+import runpy
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,6 +18,25 @@ import pytest
 
 from agadir.config import Settings
 from tests.servers import RunningServer, start_server, stop_server
+
+NETGUARD = Path(__file__).parent / "netguard"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    log = Path(tempfile.mkdtemp(prefix="agadir-netguard-")) / "violations.log"
+    log.touch()
+    os.environ["AGADIR_NETGUARD_LOG"] = str(log)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(NETGUARD), os.environ.get("PYTHONPATH", "")) if p
+    )
+    runpy.run_path(str(NETGUARD / "sitecustomize.py"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    log = Path(os.environ.get("AGADIR_NETGUARD_LOG", ""))
+    if log.is_file() and log.read_text().strip():
+        print(f"\nConnections outside loopback were attempted:\n{log.read_text()}")
+        session.exitstatus = 1
 
 
 @pytest.fixture
