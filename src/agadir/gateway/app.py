@@ -14,9 +14,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agadir import __version__
+from agadir.audit import AuditUnavailableError
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy, apply_offline_switches
 from agadir.engines.manager import EngineManager
+from agadir.gateway.admin.router import router as admin_router
 from agadir.gateway.chat.router import router as chat_router
 from agadir.gateway.completions.router import router as completions_router
 from agadir.gateway.embeddings.router import router as embeddings_router
@@ -59,7 +61,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await state.governance.record_event("server.start", dev_open=dev_open, pid=os.getpid())
+        try:
+            await state.governance.record_event("server.start", dev_open=dev_open, pid=os.getpid())
+        except AuditUnavailableError as exc:  # serve nothing unaudited: every request gets 503
+            log.error("audit log unavailable at start: %s", exc.message)
         if preload:
             engine = await state.engines.get(settings.model)
             depth = getattr(engine, "queue_depth", None)
@@ -83,6 +88,7 @@ def create_app(
         embeddings_router,
         models_router,
         health_router,
+        admin_router,
     ):
         app.include_router(router)
     install_error_handlers(app)
