@@ -26,6 +26,7 @@ from agadir.gateway.errors import install_error_handlers
 from agadir.gateway.governance.middleware import AuditMiddleware
 from agadir.gateway.governance.service import Governance
 from agadir.gateway.health.router import router as health_router
+from agadir.gateway.lang.router import router as lang_router
 from agadir.gateway.metrics import Metrics
 from agadir.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from agadir.gateway.models.router import router as models_router
