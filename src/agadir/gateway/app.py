@@ -89,6 +89,7 @@ def create_app(
         embeddings_router,
         models_router,
         health_router,
+        lang_router,
         admin_router,
     ):
         app.include_router(router)
