@@ -6,17 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.pg import url_or_skip
 
 from agadir.store import Store, open_store
-from agadir.store.testing import store_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    value = store_url(request.param, tmp_path)
-    if value is None:
-        pytest.skip("PostgreSQL unavailable: pip install 'agadir[postgres]' (pgserver)")
-    return value
+    return url_or_skip(request.param, tmp_path)
 
 
 @pytest.fixture
