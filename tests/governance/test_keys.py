@@ -134,3 +134,15 @@ def test_tenant_names_are_unique(store):
     TenantService(store).create("dup")
     with pytest.raises(TenantExistsError):
         TenantService(store).create("dup")
+
+
+def test_rotate_refuses_revoked_keys(store):
+    from agadir.governance import KeyService, TenantService
+    from agadir.governance.errors import KeyStateError
+
+    TenantService(store).create("rot")
+    keys = KeyService(store)
+    created = keys.create("rot", "chat")
+    keys.revoke(created.info.id)
+    with pytest.raises(KeyStateError, match="revoked"):
+        keys.rotate(created.info.id)

@@ -53,3 +53,10 @@ class InvalidScopeError(InvalidRequestError):
 
 class InvalidTimeSpecError(InvalidRequestError):
     code = "invalid_time"
+
+
+class KeyStateError(InvalidRequestError):
+    """An operation that does not fit the key's state (rotating a revoked or expired key)."""
+
+    status_code = 409
+    code = "key_state"

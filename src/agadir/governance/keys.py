@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Row, select, update
 
-from agadir.governance.errors import AuthenticationError, KeyNotFoundError
+from agadir.governance.errors import AuthenticationError, KeyNotFoundError, KeyStateError
 from agadir.governance.limits import Limits
 from agadir.governance.principal import Principal
 from agadir.governance.scopes import ScopeSet, parse_scopes
@@ -182,8 +182,18 @@ class KeyService:
         return self.get(key_id)
 
     def rotate(self, key_id: str) -> CreatedKey:
-        """Issue a replacement with the same tenant, scopes and limits; revoke the old key."""
+        """Issue a replacement with the same tenant, scopes and limits; revoke the old key.
+
+        A revoked or expired key is not rotated: its replacement would be a key nobody asked
+        for (revoked) or one born expired; create a fresh key instead.
+        """
         old = self.get(key_id)
+        status = old.status(self._clock())
+        if status != "active":
+            raise KeyStateError(
+                f"key {key_id} is {status}; rotate only active keys, or create a new one with "
+                f"`agadir keys create --tenant {old.tenant} --scopes ...`"
+            )
         new = self.create(
             old.tenant,
             old.scopes,
