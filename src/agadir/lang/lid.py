@@ -1,7 +1,8 @@
 """Language identification over the 12 Moroccan-context labels, plus ``und``.
 
-Model: hashed character 1-5-grams and a multinomial logistic regression (trained by
-`scripts/train_lid.py`, shipped as ``lid_model.npz``). Decisions around the model:
+Model: hashed character 1-5-grams and whole words, one linear layer whose weights are a
+softmax regression plus naive Bayes log-probabilities (trained by `scripts/train_lid.py`,
+shipped as ``lid_model.npz``). Decisions around the model:
 
 * ``und`` with probability 1.0 when a line has fewer than `MIN_LETTERS` letters in Latin,
   Arabic or Tifinagh script once URLs, e-mails, handles and bare numbers are blanked (digits,
