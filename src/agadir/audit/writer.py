@@ -15,7 +15,9 @@ import asyncio
 import concurrent.futures
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +26,12 @@ from agadir.audit.errors import AuditUnavailableError
 from agadir.audit.record import AuditRecord
 from agadir.store import Store
 
-_Item = tuple[AuditRecord, "concurrent.futures.Future[int]"]
+# A queued record and whom to tell: a thread's concurrent future, or an event loop's future.
+_Waiter: TypeAlias = (
+    "concurrent.futures.Future[int] | tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]"
+)
+_Item = tuple[AuditRecord, _Waiter]
+_Outcome: TypeAlias = "int | AuditUnavailableError"
 
 
 @dataclass
@@ -73,8 +80,18 @@ class AuditWriter:
         return future
 
     async def append(self, record: AuditRecord) -> int:
-        """Return the record's seq once it is committed and durable."""
-        return await asyncio.wrap_future(self.submit(record))
+        """Return the record's seq once it is committed and durable.
+
+        The writer wakes each event loop once per batch (not once per record): with many
+        concurrent requests the per-record thread-safe wake-ups cost more than the commit.
+        """
+        if self._closed:
+            raise AuditUnavailableError("the audit writer is shut down; the server is stopping")
+        self.start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._queue.put((record, (loop, future)))
+        return await future
 
     def append_sync(self, record: AuditRecord, timeout: float | None = 30.0) -> int:
         """The same, for threads and the CLI."""
@@ -111,13 +128,11 @@ class AuditWriter:
                 "audit log is writable again"
             )
             error.__cause__ = exc
-            for _, future in batch:
-                future.set_exception(error)
+            _notify(batch, [error] * len(batch))
             return
         self.stats.commits += 1
         self.stats.records += len(batch)
-        for (_, future), seq in zip(batch, seqs, strict=True):
-            future.set_result(seq)
+        _notify(batch, seqs)
 
     def close(self, timeout: float = 30.0) -> None:
         """Commit what is queued, then stop the thread."""
@@ -127,3 +142,31 @@ class AuditWriter:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
+
+
+def _notify(batch: list[_Item], outcomes: Sequence[int | AuditUnavailableError]) -> None:
+    """Resolve every waiter of a batch: thread futures directly, each event loop in one call."""
+    per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], _Outcome]]] = {}
+    for (_, waiter), outcome in zip(batch, outcomes, strict=True):
+        if isinstance(waiter, tuple):
+            loop, future = waiter
+            per_loop.setdefault(loop, []).append((future, outcome))
+        elif isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
+    for loop, items in per_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, items)
+        except RuntimeError:  # that loop is closed: its callers are gone
+            continue
+
+
+def _resolve(items: list[tuple[asyncio.Future[int], _Outcome]]) -> None:
+    for future, outcome in items:
+        if future.done():  # the caller was cancelled meanwhile
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

@@ -22,6 +22,8 @@ class GatewayState:
     governance: Governance
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
+    """The gateway's state. Async on purpose: FastAPI runs sync dependencies in a thread pool,
+    and that hop cost more than everything else in this dependency."""
     state: GatewayState = request.app.state.agadir
     return state

@@ -92,6 +92,7 @@ class _Cached:
     info: KeyInfo
     tenant: Tenant
     fetched: float
+    principal: Principal  # built once per cache fill: the request path only checks and returns
 
 
 class KeyService:
@@ -231,13 +232,7 @@ class KeyService:
             )
         if not entry.tenant.enabled:
             raise AuthenticationError(f"tenant {info.tenant!r} is disabled", code="tenant_disabled")
-        return Principal(
-            key_id=key_id,
-            tenant=entry.tenant,
-            scopes=ScopeSet.of(info.scopes),
-            limits=info.limits,
-            expires_at=info.expires_at,
-        )
+        return entry.principal
 
     def _lookup(self, key_id: str) -> _Cached | None:
         now = time.monotonic()
@@ -266,7 +261,15 @@ class KeyService:
                 pseudonym_secret=row.t_pseudonym_secret,
                 limits=Limits(rpm=row.t_rpm, tpm=row.t_tpm, tpd=row.t_tpd),
             )
-            entry = _Cached(bytes(row.salt), bytes(row.digest), KeyInfo.from_row(row), tenant, now)
+            info = KeyInfo.from_row(row)
+            principal = Principal(
+                key_id=key_id,
+                tenant=tenant,
+                scopes=ScopeSet.of(info.scopes),
+                limits=info.limits,
+                expires_at=info.expires_at,
+            )
+            entry = _Cached(bytes(row.salt), bytes(row.digest), info, tenant, now, principal)
         with self._lock:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()

@@ -12,6 +12,7 @@ statements for PostgreSQL (see `quota_memory` and `quota_postgres` for the trade
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from agadir.governance.buckets import BucketLevel, BucketSpec, QuotaBackend
 from agadir.governance.errors import RateLimitedError
-from agadir.governance.limits import PERIOD_SECONDS
+from agadir.governance.limits import PERIOD_SECONDS, Dimension, Limits
 from agadir.governance.principal import Principal
 from agadir.store import Store
 
@@ -46,6 +47,20 @@ def _headers(levels: list[BucketLevel]) -> dict[str, str]:
         headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, math.floor(tightest.level)))
         headers[f"x-ratelimit-reset-{kind}"] = format_reset(tightest.seconds_to_full)
     return headers
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_shapes(
+    key_id: str, key_limits: Limits, tenant: str, tenant_limits: Limits
+) -> tuple[tuple[str, Dimension, float, float], ...]:
+    """(subject, dimension, capacity, rate) of each bucket a key's requests draw from; cached
+    because the request path asks for the same shapes on every call."""
+    shapes = []
+    for owner, name, limits in (("key", key_id, key_limits), ("tenant", tenant, tenant_limits)):
+        for dim, limit in limits.items():
+            capacity = float(limit)
+            shapes.append((f"{owner}:{name}:{dim}", dim, capacity, capacity / PERIOD_SECONDS[dim]))
+    return tuple(shapes)
 
 
 @dataclass(frozen=True)
@@ -80,25 +95,15 @@ class QuotaService:
 
     @staticmethod
     def specs_for(principal: Principal, tokens: int) -> list[BucketSpec]:
-        specs = []
-        owners = (
-            ("key", principal.key_id, principal.limits),
-            ("tenant", principal.tenant.name, principal.tenant.limits),
-        )
-        for owner, name, limits in owners:
-            for dim, limit in limits.items():
-                capacity = float(limit)
-                need = 1.0 if dim == "rpm" else float(min(max(tokens, 0), limit))
-                specs.append(
-                    BucketSpec(
-                        subject=f"{owner}:{name}:{dim}",
-                        dimension=dim,
-                        capacity=capacity,
-                        rate=capacity / PERIOD_SECONDS[dim],
-                        need=need,
-                    )
-                )
-        return specs
+        tokens = max(tokens, 0)
+        return [
+            BucketSpec(
+                subject, dim, capacity, rate, 1.0 if dim == "rpm" else float(min(tokens, capacity))
+            )
+            for subject, dim, capacity, rate in _bucket_shapes(
+                principal.key_id, principal.limits, principal.tenant.name, principal.tenant.limits
+            )
+        ]
 
     def reserve(self, principal: Principal, tokens: int) -> Reservation:
         """Take one request and `tokens` estimated tokens, or raise `RateLimitedError` (429)."""
