@@ -141,7 +141,8 @@ def test_recipe_typo_names_key_and_allowed_values(tmp_path: Path) -> None:
     ):
         load_recipe(bad)
     bad.write_text(
-        "name: x\ninputs: [{name: a, path: ., format: jsonl}]\noutput: {path: o}\nlanguages: [ary]\n"
+        "name: x\ninputs: [{name: a, path: ., format: jsonl}]\n"
+        "output: {path: o}\nlanguages: [ary]\n"
     )
     with pytest.raises(RecipeError, match=r"unknown language 'ary'; allowed: ary_Arab"):
         load_recipe(bad)
