@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from pathlib import Path
 
 import httpx
@@ -36,23 +39,24 @@ async def test_read_only_database_refuses_requests(agadir_home: Path) -> None:
     assert error["code"] == "audit_unavailable" and "read-only" in error["message"]
 
 
-async def test_full_disk_refuses_then_recovers(settings: Settings) -> None:
+async def test_audit_process_death_refuses_then_recovers(settings: Settings) -> None:
+    """The audit writer runs in a child process. If it dies while a request waits for its
+    record, that request gets 503 (never an unaudited 200); an idle dead writer is replaced."""
     app = create_app(settings, enable_echo=True, dev_open=True)
     async with app.router.lifespan_context(app):
         assert (await _post(app)).status_code == 200
-        store = app.state.agadir.governance.store
-        with store.read() as conn:
-            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
-        with store.engine.connect() as conn:  # the writer's pooled connection: SQLITE_FULL
-            conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
-        gov = app.state.agadir.governance
-        gov.tenants.create("archive", audit_content="full", pii_mode="off")
-        key = gov.keys.create("archive", "chat,models:echo").plaintext
-        big = {"model": "echo", "messages": [{"role": "user", "content": "x " * 300_000}]}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
-            r = await client.post(CHAT, json=big, headers={"Authorization": f"Bearer {key}"})
-        assert r.status_code == 503 and "full" in r.json()["error"]["message"]
-        with store.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA max_page_count = 1073741823")
+        writer = app.state.agadir.governance.writer
+        pid = writer._process.pid
+        os.kill(pid, signal.SIGSTOP)  # the next batch will wait for it...
+        waiting = asyncio.create_task(_post(app))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        os.kill(pid, signal.SIGKILL)  # ...and it dies mid-batch
+        refused = await asyncio.wait_for(waiting, 10)
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "audit_unavailable"
+        assert (await _post(app)).status_code == 200  # a new writer process took over
+        writer._process.kill()  # an idle writer that died is replaced before it is needed
+        writer._process.join(5)
         assert (await _post(app)).status_code == 200
+        assert writer._process.pid != pid

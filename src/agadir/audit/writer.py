@@ -19,9 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from agadir.audit.chain import append_locked
+from agadir.audit.batch import commit_batch
 from agadir.audit.errors import AuditUnavailableError
 from agadir.audit.record import AuditRecord
 from agadir.store import Store
@@ -41,15 +39,6 @@ class WriterStats:
     commits: int = 0
     records: int = 0
     failures: int = 0
-
-
-def _explain(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "readonly" in text or "read-only" in text or "read only" in text:
-        return "the database is read-only; make it writable"
-    if "full" in text or "no space" in text:
-        return "the disk (or database quota) is full; free space"
-    return "the store is unreachable or failing; check it"
 
 
 class AuditWriter:
@@ -119,15 +108,9 @@ class AuditWriter:
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
-            with self._store.write() as conn:
-                seqs = append_locked(conn, self._key, [record for record, _ in batch])
-        except (SQLAlchemyError, OSError) as exc:
+            seqs = commit_batch(self._store, self._key, [record for record, _ in batch])
+        except AuditUnavailableError as error:
             self.stats.failures += 1
-            error = AuditUnavailableError(
-                f"cannot write the audit log: {_explain(exc)}; requests are refused until the "
-                "audit log is writable again"
-            )
-            error.__cause__ = exc
             _notify(batch, [error] * len(batch))
             return
         self.stats.commits += 1

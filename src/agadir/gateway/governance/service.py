@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from agadir.audit import AuditRecord, AuditWriter, content_for, load_or_create_key
+from agadir.audit import AuditRecord, content_for, load_or_create_key
+from agadir.audit.process_writer import ProcessAuditWriter
 from agadir.config import Settings
 from agadir.engines.manager import ModelEntry
 from agadir.gateway.governance.context import RequestContext
@@ -49,7 +50,9 @@ class Governance:
         self.tenants = TenantService(self.store)
         self.keys = KeyService(self.store)
         self.quotas = QuotaService(self.store)
-        self.writer = AuditWriter(self.store, load_or_create_key(settings.ensure_home())).start()
+        self.writer = ProcessAuditWriter(
+            self.store.url, load_or_create_key(settings.ensure_home())
+        ).start()
         self.dev_open = dev_open
         # PostgreSQL calls block on the network: run them off the event loop.
         self._offload = self.store.kind == "postgresql"
