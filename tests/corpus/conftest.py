@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
 import pytest
 
-LID_DEV = Path("/work/shared/data/lid/dev.tsv")
-FINEWEB2 = Path("/work/shared/data/fineweb2")
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"  # beside the repository
+LID_DEV = SHARED / "lid" / "dev.tsv"
+FINEWEB2 = SHARED / "fineweb2"
 LANGS = ("ary_Arab", "ary_Latn", "fra_Latn", "arb_Arab", "zgh_Tfng")
 
 
@@ -30,6 +32,8 @@ def make_doc(rng: random.Random, pool: list[str], n: int = 14) -> str:
 @pytest.fixture(scope="session")
 def shared_data() -> None:
     if not LID_DEV.is_file() or not FINEWEB2.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data missing at {SHARED}: CI must run the corpus suite")
         pytest.skip("shared data (lid/dev.tsv, fineweb2/) not available")
 
 

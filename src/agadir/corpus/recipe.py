@@ -9,6 +9,7 @@ resolved against the recipe file's folder, so a recipe travels with its data. Ex
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,12 @@ from agadir.corpus.errors import RecipeError
 from agadir.corpus.pii_step import CorpusPiiMode
 from agadir.lang.labels import LABELS, UND
 
-DEFAULT_FINEWEB2 = Path("/work/shared/data/fineweb2")
+
+def _default_fineweb2() -> Path:
+    """FineWeb-2's filter settings are data (Apache-2.0), never copied into the package: point
+    `AGADIR_FINEWEB2_DIR` (or the recipe's `quality.fineweb2_dir`) at a copy; the default is
+    the project's development layout, `../shared/data/fineweb2` from the working directory."""
+    return Path(os.environ.get("AGADIR_FINEWEB2_DIR", "../shared/data/fineweb2")).resolve()
 
 
 class _Strict(BaseModel):
@@ -43,7 +49,7 @@ class QualitySpec(_Strict):
     """Per-language quality filters; thresholds come from FineWeb-2 (see `quality`)."""
 
     enabled: bool = True
-    fineweb2_dir: Path = DEFAULT_FINEWEB2
+    fineweb2_dir: Path = Field(default_factory=_default_fineweb2)
     min_doc_words: int | None = Field(default=None, ge=0)
 
 
