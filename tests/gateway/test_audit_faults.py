@@ -57,6 +57,6 @@ async def test_audit_process_death_refuses_then_recovers(settings: Settings) -> 
         assert refused.json()["error"]["code"] == "audit_unavailable"
         assert (await _post(app)).status_code == 200  # a new writer process took over
         writer._process.kill()  # an idle writer that died is replaced before it is needed
-        writer._process.join(5)
+        writer._process.wait(5)
         assert (await _post(app)).status_code == 200
         assert writer._process.pid != pid

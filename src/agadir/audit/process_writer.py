@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
+import os
 import pickle
 import signal
-from multiprocessing.connection import Connection
+import struct
+import subprocess
+import sys
 from typing import Any
 
 from agadir.audit.batch import commit_batch
@@ -32,9 +34,33 @@ log = logging.getLogger("agadir.audit")
 _Waiter = tuple[AuditRecord, "asyncio.Future[int]"]
 
 
-def serve_batches(url: str, key: bytes, conn: Connection) -> None:
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, n)
+        if not chunk:
+            raise EOFError("pipe closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> bytes:
+    """One length-prefixed frame (4-byte big-endian length, then the payload)."""
+    (size,) = struct.unpack(">I", _read_exact(fd, 4))
+    return _read_exact(fd, size) if size else b""
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    data = struct.pack(">I", len(payload)) + payload
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def serve_batches(url: str, key: bytes, rfd: int, wfd: int) -> None:
     """The child's loop: receive a pickled batch, commit it, reply ("ok", seqs) or ("error",
-    message). An empty message or a closed pipe ends it."""
+    message). An empty frame or a closed pipe ends it."""
     from agadir.store import open_store
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
@@ -42,7 +68,7 @@ def serve_batches(url: str, key: bytes, conn: Connection) -> None:
     try:
         while True:
             try:
-                payload = conn.recv_bytes()
+                payload = read_frame(rfd)
             except (EOFError, OSError):
                 return
             if not payload:
@@ -53,19 +79,18 @@ def serve_batches(url: str, key: bytes, conn: Connection) -> None:
             except AuditUnavailableError as exc:
                 reply = ("error", exc.message)
             try:
-                conn.send_bytes(pickle.dumps(reply))
-            except (BrokenPipeError, OSError):
+                write_frame(wfd, pickle.dumps(reply))
+            except OSError:
                 return
     finally:
         store.close()
 
 
-def _context() -> Any:
-    """forkserver: children fork from a small server process that has already imported this
-    module, so starting a writer is fast and never forks the gateway's own threads."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["agadir.audit.process_writer"])
-    return ctx
+def main() -> None:
+    """Entry point of `python -m agadir.audit.process_writer`: the store URL and the signing
+    key arrive as the first frame on stdin (never on the command line, where `ps` shows them)."""
+    url, key = pickle.loads(read_frame(0))
+    serve_batches(url, key, 0, 1)
 
 
 class ProcessAuditWriter:
@@ -75,8 +100,7 @@ class ProcessAuditWriter:
         self._url = url
         self._key = key
         self._max_batch = max_batch
-        self._process: Any = None
-        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[_Waiter] = []
         self._inflight: list[_Waiter] | None = None
@@ -86,20 +110,23 @@ class ProcessAuditWriter:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> ProcessAuditWriter:
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             return self
-        ctx = _context()
-        parent, child = ctx.Pipe()
-        process = ctx.Process(
-            target=serve_batches,
-            args=(self._url, self._key, child),
-            name="agadir-audit",
-            daemon=True,
+        # A fresh interpreter (not multiprocessing): nothing of the parent is re-imported or
+        # inherited, whatever script embeds the gateway.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agadir.audit.process_writer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
         )
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
+        assert process.stdin is not None and process.stdout is not None
+        write_frame(process.stdin.fileno(), pickle.dumps((self._url, self._key)))
+        self._process = process
         return self
+
+    def _alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
 
     def close(self, timeout: float = 30.0) -> None:
         """Let the child finish its batch, then stop it."""
@@ -107,15 +134,15 @@ class ProcessAuditWriter:
             return
         self._closed = True
         self._unwatch()
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.send_bytes(b"")
         if self._process is not None:
-            self._process.join(timeout)
-            if self._process.is_alive():
-                self._process.terminate()
-        if self._conn is not None:
-            self._conn.close()
+            with contextlib.suppress(OSError, ValueError):
+                write_frame(self._wfd, b"")
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._close_pipes()
         error = AuditUnavailableError("the audit writer is shut down; the server is stopping")
         self._fail(error)
 
@@ -132,39 +159,57 @@ class ProcessAuditWriter:
             loop.call_soon(self._send)  # gather everything appended in this loop iteration
         return await future
 
+    @property
+    def _rfd(self) -> int:
+        assert self._process is not None and self._process.stdout is not None
+        return self._process.stdout.fileno()
+
+    @property
+    def _wfd(self) -> int:
+        assert self._process is not None and self._process.stdin is not None
+        return self._process.stdin.fileno()
+
+    def _close_pipes(self) -> None:
+        if self._process is not None:
+            for pipe in (self._process.stdin, self._process.stdout):
+                if pipe is not None:
+                    pipe.close()
+
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._process is None or not self._process.is_alive() or self._conn is None:
+        if not self._alive():
             self._unwatch()
-            self._conn = None
+            if self._process is not None:
+                self._process.wait()
+                self._close_pipes()
+            self._process = None
             self.start()
         if self._loop is not loop:
             self._unwatch()
             self._loop = loop
-            assert self._conn is not None
-            loop.add_reader(self._conn.fileno(), self._on_reply)
+            loop.add_reader(self._rfd, self._on_reply)
 
     def _unwatch(self) -> None:
-        if self._loop is not None and self._conn is not None and not self._loop.is_closed():
-            self._loop.remove_reader(self._conn.fileno())
+        if self._loop is not None and self._process is not None and not self._loop.is_closed():
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_reader(self._rfd)
         self._loop = None
 
     def _send(self) -> None:
         self._scheduled = False
-        if self._inflight is not None or not self._pending or self._conn is None:
+        if self._inflight is not None or not self._pending or not self._alive():
             return
         batch = self._pending[: self._max_batch]
         self._pending = self._pending[self._max_batch :]
         self._inflight = batch
         try:
-            self._conn.send_bytes(pickle.dumps([record for record, _ in batch]))
+            write_frame(self._wfd, pickle.dumps([record for record, _ in batch]))
         except (OSError, ValueError) as exc:
             self._child_gone(f"cannot reach the audit writer process ({exc})")
 
     def _on_reply(self) -> None:
-        assert self._conn is not None
         try:
-            status, value = pickle.loads(self._conn.recv_bytes())
-        except (EOFError, OSError):
+            status, value = pickle.loads(read_frame(self._rfd))
+        except (EOFError, OSError, struct.error):
             self._child_gone("the audit writer process stopped")
             return
         batch, self._inflight = self._inflight or [], None
@@ -185,9 +230,11 @@ class ProcessAuditWriter:
     def _child_gone(self, why: str) -> None:
         log.error("%s; a new one starts with the next request", why)
         self._unwatch()
-        if self._conn is not None:
-            self._conn.close()
-        self._conn, self._process = None, None
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._close_pipes()
+        self._process = None
         self._fail(AuditUnavailableError(f"{why}; the request was not served. Retry it."))
 
     def _fail(self, error: AuditUnavailableError) -> None:
@@ -201,3 +248,7 @@ class ProcessAuditWriter:
 def _set_error(future: asyncio.Future[int], error: AuditUnavailableError) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+if __name__ == "__main__":
+    main()
