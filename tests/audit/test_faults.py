@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import event
+from tests.pg import url_or_skip
 
 from agadir.audit import AuditRecord, AuditUnavailableError, AuditWriter
 from agadir.store import open_store
@@ -45,9 +46,8 @@ def test_full_disk_refuses_with_503_then_recovers(tmp_path):
     store.close()
 
 
-def test_read_only_postgres_refuses_with_503(store):
-    if store.kind != "postgresql":
-        pytest.skip("PostgreSQL read-only transactions")
+def test_read_only_postgres_refuses_with_503(tmp_path):
+    store = open_store(url_or_skip("postgresql", tmp_path))
     writer = AuditWriter(store, KEY)
     store.engine.pool.dispose()
 
@@ -60,3 +60,4 @@ def test_read_only_postgres_refuses_with_503(store):
         writer.append_sync(AuditRecord("chat", 200))
     assert "read-only" in info.value.message
     writer.close()
+    store.close()

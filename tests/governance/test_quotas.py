@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.pg import url_or_skip
 
 from agadir.config import Settings
 from agadir.governance import (
@@ -117,9 +118,8 @@ _WORKER = textwrap.dedent(
 )
 
 
-def test_two_processes_share_postgres_counters(url):
-    if not url.startswith("postgresql"):
-        pytest.skip("shared counters are the PostgreSQL strategy")
+def test_two_processes_share_postgres_counters(tmp_path):
+    url = url_or_skip("postgresql", tmp_path)  # shared counters are the PostgreSQL strategy
     store = open_store(url)
     TenantService(store).create("shared")
     raw = KeyService(store).create("shared", "chat", limits=Limits(tpd=150)).plaintext
