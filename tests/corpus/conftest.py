@@ -6,6 +6,7 @@ import json
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def small_inputs(tmp_path: Path, shared_data: None) -> Path:
     pool = sentences()
     folder = tmp_path / "in"
     folder.mkdir()
-    docs = []
+    docs: list[dict[str, Any]] = []
     for i in range(120):
         lang = LANGS[i % len(LANGS)]
         docs.append({"text": make_doc(rng, pool[lang]), "truth": lang, "doc": i})

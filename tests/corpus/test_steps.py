@@ -146,3 +146,29 @@ def test_recipe_typo_names_key_and_allowed_values(tmp_path: Path) -> None:
     )
     with pytest.raises(RecipeError, match=r"unknown language 'ary'; allowed: ary_Arab"):
         load_recipe(bad)
+
+
+def test_berber_pages_pass_their_quality_settings(shared_data: None) -> None:
+    """Hyphenated Kabyle words are one word, and the alpha-word floor is the lower of kab/shi:
+    before both fixes every ber_Latn page failed ``gopher_below_alpha_threshold``."""
+    from agadir.corpus.quality import load_fineweb2
+    from agadir.corpus.words import RegexWordTokenizer
+
+    assert RegexWordTokenizer("ber_Latn").word_tokenize("Ass-a ad nečč.") == [
+        "Ass-a",
+        "ad",
+        "nečč",
+        ".",
+    ]
+    rng = random.Random(5)
+    pool = sentences()["ber_Latn"]
+    docs = [
+        Document(text=make_doc(rng, pool, 24), id=str(i), metadata={"language": "ber_Latn"})
+        for i in range(30)
+    ]
+    cfg = FINEWEB2 / "configs"
+    ber = settings_for("ber_Latn", cfg)
+    floors = [load_fineweb2(cfg, n).max_non_alpha_words_ratio for n in ("kab_Latn", "shi_Latn")]
+    assert ber.max_non_alpha_words_ratio == min(floors)
+    quality = PerLanguageQuality({"ber_Latn": ber}, min_doc_words=20)
+    assert sum(quality.filter(d) is True for d in docs) >= 27

@@ -146,7 +146,8 @@ def _permissive(a: QualitySettings, b: QualitySettings, source: str) -> QualityS
         stopwords=tuple(dict.fromkeys(a.stopwords + b.stopwords)),
         min_avg_word_length=min(a.min_avg_word_length, b.min_avg_word_length),
         max_avg_word_length=max(a.max_avg_word_length, b.max_avg_word_length),
-        max_non_alpha_words_ratio=max(a.max_non_alpha_words_ratio, b.max_non_alpha_words_ratio),
+        # datatrove's name is misleading: it is the *minimum* share of words with a letter.
+        max_non_alpha_words_ratio=min(a.max_non_alpha_words_ratio, b.max_non_alpha_words_ratio),
         line_punct_thr=min(a.line_punct_thr, b.line_punct_thr),
         new_line_ratio=max(a.new_line_ratio, b.new_line_ratio),
         dup_line_frac=max(a.dup_line_frac, b.dup_line_frac),

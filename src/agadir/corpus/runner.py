@@ -14,7 +14,7 @@ they need the recipe's ``languages`` (the dedup stages are built per language up
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,7 @@ class RunOptions:
     start_method: str = "forkserver"
     slurm_partition: str | None = None
     slurm_time: str = "04:00:00"
+    small_stage_bytes: int = 4_000_000
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -82,6 +83,25 @@ def make_executor(
     raise RecipeError(f"unknown executor {opts.executor!r}; allowed: local, ray, slurm")
 
 
+def folder_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder`` (0 when missing)."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
+def for_language(opts: RunOptions, ingest_bytes: int) -> RunOptions:
+    """Run a small language's dedup stages in-process (local executor only).
+
+    Each local stage with ``workers > 1`` starts a fresh forkserver pool whose workers import
+    datatrove, numpy and our models again: about a second per stage, six stages per language.
+    Below ``small_stage_bytes`` of (gzipped) ingest output a language's stages finish faster on
+    one core than that start-up costs, so they run in this process. Tasks, ranks and outputs
+    are the same (a task's output depends only on its rank), so resume still works.
+    """
+    if opts.executor != "local" or opts.workers == 1 or ingest_bytes >= opts.small_stage_bytes:
+        return opts
+    return replace(opts, workers=1)
+
+
 def _run_stage(stage: Stage, layout: Layout, opts: RunOptions) -> None:
     executor = make_executor(stage, layout.logs(stage.name), opts)
     try:
@@ -114,10 +134,14 @@ def build(recipe: Recipe, opts: RunOptions, progress: Progress | None = None) ->
     report(ingest.name, 0, 1)
     _run_stage(ingest, layout, opts)
     langs = languages_found(layout)
-    plan = [s for lang in langs for s in dedup_stages(recipe, layout, lang, recipe.tasks)]
-    for i, stage in enumerate(plan, start=1):
+    plan = [
+        (s, for_language(opts, folder_bytes(layout.ingest() / lang)))
+        for lang in langs
+        for s in dedup_stages(recipe, layout, lang, recipe.tasks)
+    ]
+    for i, (stage, stage_opts) in enumerate(plan, start=1):
         report(stage.name, i, len(plan))
-        _run_stage(stage, layout, opts)
+        _run_stage(stage, layout, stage_opts)
     report("datacard", len(plan), len(plan))
     write_datacard(recipe, layout, langs)
     return layout.root
