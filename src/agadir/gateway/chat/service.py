@@ -11,7 +11,15 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from agadir.audit import AuditUnavailableError
-from agadir.engines.base import ChatMessage, Delta, Engine, TokenLogprob, collect, unsupported
+from agadir.engines.base import (
+    ChatMessage,
+    Delta,
+    Engine,
+    SamplingParams,
+    TokenLogprob,
+    collect,
+    unsupported,
+)
 from agadir.gateway.chat.protocol import (
     AssistantMessage,
     ChatChoice,
@@ -38,7 +46,7 @@ class ChatService:
 
     async def _prepare(
         self, request: ChatCompletionRequest
-    ) -> tuple[Engine, list[ChatMessage], Any]:
+    ) -> tuple[Engine, list[ChatMessage], SamplingParams]:
         entry = self.state.engines.entry(request.model)
         if "chat" not in entry.capabilities:
             raise unsupported(request.model, "chat completions")
