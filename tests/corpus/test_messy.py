@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from agadir.corpus.runner import RunOptions, for_language
+from agadir.corpus.runner import RunOptions, for_size
 from agadir.lang.pii import find_pii
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -51,6 +51,6 @@ def test_generator_is_deterministic_and_truth_is_checkable(
 
 def test_small_languages_run_in_process_on_the_local_executor() -> None:
     opts = RunOptions(workers=2, small_stage_bytes=1000)
-    assert for_language(opts, 999).workers == 1
-    assert for_language(opts, 1000).workers == 2
-    assert for_language(RunOptions(executor="ray", workers=2), 10).workers == 2
+    assert for_size(opts, 999).workers == 1
+    assert for_size(opts, 1000).workers == 2
+    assert for_size(RunOptions(executor="ray", workers=2), 10).workers == 2

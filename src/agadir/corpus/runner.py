@@ -83,21 +83,24 @@ def make_executor(
     raise RecipeError(f"unknown executor {opts.executor!r}; allowed: local, ray, slurm")
 
 
-def folder_bytes(folder: Path) -> int:
-    """Bytes of the files under ``folder`` (0 when missing)."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+def folder_bytes(path: Path) -> int:
+    """Bytes of ``path`` (a file) or of the files under it (0 when missing)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
 
 
-def for_language(opts: RunOptions, ingest_bytes: int) -> RunOptions:
-    """Run a small language's dedup stages in-process (local executor only).
+def for_size(opts: RunOptions, input_bytes: int) -> RunOptions:
+    """Run a stage over little data in-process (local executor only).
 
     Each local stage with ``workers > 1`` starts a fresh forkserver pool whose workers import
     datatrove, numpy and our models again: about a second per stage, six stages per language.
-    Below ``small_stage_bytes`` of (gzipped) ingest output a language's stages finish faster on
-    one core than that start-up costs, so they run in this process. Tasks, ranks and outputs
-    are the same (a task's output depends only on its rank), so resume still works.
+    Below ``small_stage_bytes`` of input (raw inputs for ingest, gzipped ingest output for a
+    language's dedup stages) one core finishes sooner than that start-up, so the stage runs in
+    this process. Tasks, ranks and outputs are the same (a task's output depends only on its
+    rank), so resume still works.
     """
-    if opts.executor != "local" or opts.workers == 1 or ingest_bytes >= opts.small_stage_bytes:
+    if opts.executor != "local" or opts.workers == 1 or input_bytes >= opts.small_stage_bytes:
         return opts
     return replace(opts, workers=1)
 
@@ -132,10 +135,10 @@ def build(recipe: Recipe, opts: RunOptions, progress: Progress | None = None) ->
     report = progress or (lambda _name, _i, _n: None)
     ingest = ingest_stage(recipe, layout)
     report(ingest.name, 0, 1)
-    _run_stage(ingest, layout, opts)
+    _run_stage(ingest, layout, for_size(opts, sum(folder_bytes(i.path) for i in recipe.inputs)))
     langs = languages_found(layout)
     plan = [
-        (s, for_language(opts, folder_bytes(layout.ingest() / lang)))
+        (s, for_size(opts, folder_bytes(layout.ingest() / lang)))
         for lang in langs
         for s in dedup_stages(recipe, layout, lang, recipe.tasks)
     ]
