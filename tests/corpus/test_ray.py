@@ -40,8 +40,15 @@ tasks: 2
 
 
 @pytest.fixture()
-def local_ray(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report, no probes
+def local_ray(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")  # offline: no usage report
+    # Ray's dashboard asks the cloud metadata address (169.254.169.254) which cloud it runs on
+    # unless ~/ray_bootstrap_config.yaml names the provider: give the cluster a home that does,
+    # so the suite's network guard sees no connection outside loopback.
+    home = tmp_path / "ray-home"
+    home.mkdir()
+    (home / "ray_bootstrap_config.yaml").write_text("provider: {type: local}\n")
+    monkeypatch.setenv("HOME", str(home))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         yield

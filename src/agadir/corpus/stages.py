@@ -124,13 +124,16 @@ def readers(recipe: Recipe, layout: Layout) -> list[PipelineStep]:
 
 
 def ingest_stage(recipe: Recipe, layout: Layout) -> Stage:
-    """Read → normalise → LID → PII → provenance → precision → quality → write per language."""
+    """Read → normalise → PII → LID → provenance → precision → quality → write per language.
+
+    PII comes before LID so that nothing written anywhere, the `removed/` folders included,
+    still carries the identifiers the recipe asked to mask (or drop)."""
     steps: list[PipelineStep] = [*readers(recipe, layout), Tally("read")]
     if recipe.normalize:
         steps.append(NormalizeText())
     lid = MoroccanLID(keep=recipe.languages, min_score=recipe.min_language_score)
     lid.exclusion_writer = _removed_writer(layout, "lid")
-    steps += [lid, Tally("lid"), MoroccanPII(recipe.pii), Provenance(pipeline_version(recipe))]
+    steps += [MoroccanPII(recipe.pii), lid, Tally("lid"), Provenance(pipeline_version(recipe))]
     if recipe.precision.enabled:
         wordlist = recipe.precision.wordlist or (
             recipe.quality.fineweb2_dir / "wordlists" / "ary_Arab.txt"
