@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agadir.gateway.errors import error_body
+from agadir.gateway.errors import error_body, send_error
 from agadir.gateway.metrics import Metrics
 
 _KNOWN = frozenset(
@@ -93,18 +92,7 @@ class BodyLimitMiddleware:
             "invalid_request_error",
             code="request_too_large",
         )
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_error(send, 413, body)
 
 
 class _TooLarge(Exception):

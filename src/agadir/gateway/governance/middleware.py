@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agadir.audit import AuditUnavailableError
-from agadir.gateway.errors import error_body
+from agadir.gateway.errors import error_body, send_error
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.service import Governance
 
@@ -95,15 +94,4 @@ class AuditMiddleware:
 
 
 async def _refuse(send: Send, message: str) -> None:
-    payload = orjson.dumps(error_body(message, "audit_unavailable", code="audit_unavailable"))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    await send_error(send, 503, error_body(message, "audit_unavailable", code="audit_unavailable"))
