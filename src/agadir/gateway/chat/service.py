@@ -18,7 +18,6 @@ from agadir.engines.base import (
     SamplingParams,
     TokenLogprob,
     collect,
-    unsupported,
 )
 from agadir.gateway.chat.protocol import (
     AssistantMessage,
@@ -29,6 +28,7 @@ from agadir.gateway.chat.protocol import (
     TokenLogprobOut,
     TopLogprob,
 )
+from agadir.gateway.generation import admit_generation, finish_generation
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.pii_stream import StreamingPiiFilter
 from agadir.gateway.sse import DONE, event
@@ -47,9 +47,6 @@ class ChatService:
     async def _prepare(
         self, request: ChatCompletionRequest
     ) -> tuple[Engine, list[ChatMessage], SamplingParams]:
-        entry = self.state.engines.entry(request.model)
-        if "chat" not in entry.capabilities:
-            raise unsupported(request.model, "chat completions")
         json_mode = request.response_format.is_json() if request.response_format else False
         params = request.sampling(
             self.state.settings.max_tokens_default,
@@ -58,27 +55,22 @@ class ChatService:
             json_mode=json_mode,
             max_tokens=request.max_completion_tokens,
         )
-        texts = await self.gov.admit(
+        engine, texts = await admit_generation(
+            self.state,
             self.ctx,
+            model=request.model,
+            capability="chat",
             scope="chat",
-            entry=entry,
             texts=[m.text() for m in request.messages],
             max_tokens=params.max_tokens,
         )
         messages = [ChatMessage(m.role, t) for m, t in zip(request.messages, texts, strict=True)]
-        return await self.state.engines.get(request.model), messages, params
+        return engine, messages, params
 
     async def complete(self, request: ChatCompletionRequest) -> ChatCompletion:
         engine, messages, params = await self._prepare(request)
-        result = await collect(engine.stream_chat(messages, params))
-        pii = self.gov.output_filter(self.ctx)
-        if pii is not None:
-            result.text = pii.push(result.text) + pii.flush()
-        await self.gov.settle(
-            self.ctx, result.prompt_tokens, result.completion_tokens, result.text, pii
-        )
-        self.state.metrics.record_tokens(
-            request.model, result.prompt_tokens, result.completion_tokens
+        result = await finish_generation(
+            self.state, self.ctx, request.model, await collect(engine.stream_chat(messages, params))
         )
         return ChatCompletion(
             id=new_id("chatcmpl"),

@@ -7,13 +7,14 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from agadir.audit import AuditUnavailableError
-from agadir.engines.base import Delta, Engine, SamplingParams, TokenLogprob, collect, unsupported
+from agadir.engines.base import Delta, Engine, SamplingParams, TokenLogprob, collect
 from agadir.gateway.completions.protocol import (
     Completion,
     CompletionChoice,
     CompletionLogprobs,
     CompletionRequest,
 )
+from agadir.gateway.generation import admit_generation, finish_generation
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.sse import DONE, event
 from agadir.gateway.state import GatewayState
@@ -27,18 +28,17 @@ class CompletionService:
         self.gov = state.governance
 
     async def _prepare(self, request: CompletionRequest) -> tuple[Engine, str, SamplingParams]:
-        entry = self.state.engines.entry(request.model)
-        if "completion" not in entry.capabilities:
-            raise unsupported(request.model, "text completions")
         params = self._params(request)
-        (prompt,) = await self.gov.admit(
+        engine, (prompt,) = await admit_generation(
+            self.state,
             self.ctx,
+            model=request.model,
+            capability="completion",
             scope="completions",
-            entry=entry,
             texts=[request.prompt_text()],
             max_tokens=params.max_tokens,
         )
-        return await self.state.engines.get(request.model), prompt, params
+        return engine, prompt, params
 
     def _params(self, request: CompletionRequest) -> SamplingParams:
         max_tokens = request.max_tokens
@@ -54,15 +54,11 @@ class CompletionService:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         engine, prompt, params = await self._prepare(request)
-        result = await collect(engine.stream_complete(prompt, params, echo=request.echo))
-        pii = self.gov.output_filter(self.ctx)
-        if pii is not None:
-            result.text = pii.push(result.text) + pii.flush()
-        await self.gov.settle(
-            self.ctx, result.prompt_tokens, result.completion_tokens, result.text, pii
-        )
-        self.state.metrics.record_tokens(
-            request.model, result.prompt_tokens, result.completion_tokens
+        result = await finish_generation(
+            self.state,
+            self.ctx,
+            request.model,
+            await collect(engine.stream_complete(prompt, params, echo=request.echo)),
         )
         return Completion(
             id=new_id("cmpl"),
