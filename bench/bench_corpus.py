@@ -157,8 +157,10 @@ MODES: dict[str, Mode] = {
 
 
 def rows(folder: Path) -> Iterator[dict[str, Any]]:
-    for f in sorted(folder.rglob("*.jsonl.gz")):
-        with gzip.open(f, "rt", encoding="utf-8") as fh:
+    """Documents of every JSONL file under ``folder`` (work files are plain, outputs gzipped)."""
+    for f in sorted([*folder.rglob("*.jsonl.gz"), *folder.rglob("*.jsonl")]):
+        opener = gzip.open if f.suffix == ".gz" else open
+        with opener(f, "rt", encoding="utf-8") as fh:
             for line in fh:
                 yield json.loads(line)
 

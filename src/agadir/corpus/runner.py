@@ -121,7 +121,7 @@ def languages_found(layout: Layout) -> list[str]:
     root = layout.ingest()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.jsonl.gz")))
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.jsonl")))
 
 
 def build(recipe: Recipe, opts: RunOptions, progress: Progress | None = None) -> Path:
