@@ -31,9 +31,9 @@ from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.filters.fineweb_quality_filter import FineWebQualityFilter
 from datatrove.pipeline.filters.gopher_quality_filter import GopherQualityFilter
-from datatrove.pipeline.filters.gopher_repetition_filter import GopherRepetitionFilter
 
 from agadir.corpus.errors import RecipeError
+from agadir.corpus.repetition import FastGopherRepetition
 from agadir.corpus.words import RegexWordTokenizer
 
 #: Measured: the words present in the most DODa training sentences (document frequency 1.6-8%).
@@ -79,10 +79,13 @@ class QualitySettings:
     )
 
     def filters(self, language: str) -> list[BaseFilter]:
-        """The Gopher repetition, Gopher quality and FineWeb quality filters, in FineWeb order."""
+        """The Gopher repetition, Gopher quality and FineWeb quality filters, in FineWeb order.
+
+        One tokenizer object for the three: datatrove caches ``split_into_words`` per (text,
+        tokenizer), so a document is tokenised once, not once per filter."""
         tok = RegexWordTokenizer(language, whitespace=language.endswith("_Tfng"))
         return [
-            GopherRepetitionFilter(
+            FastGopherRepetition(
                 dup_line_frac=self.dup_line_frac,
                 top_n_grams=self.top_n_grams,
                 dup_n_grams=self.dup_n_grams,
