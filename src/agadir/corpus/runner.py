@@ -95,7 +95,7 @@ def for_size(opts: RunOptions, input_bytes: int) -> RunOptions:
 
     Each local stage with ``workers > 1`` starts a fresh forkserver pool whose workers import
     datatrove, numpy and our models again: about a second per stage, six stages per language.
-    Below ``small_stage_bytes`` of input (raw inputs for ingest, gzipped ingest output for a
+    Below ``small_stage_bytes`` of input (raw inputs for ingest, ingest work files for a
     language's dedup stages) one core finishes sooner than that start-up, so the stage runs in
     this process. Tasks, ranks and outputs are the same (a task's output depends only on its
     rank), so resume still works.
