@@ -29,7 +29,7 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.io import DataFolderLike, get_datafolder
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-InputFormat = Literal["jsonl", "csv", "tsv", "text", "parquet"]
+InputFormat = Literal["jsonl", "csv", "tsv", "text", "parquet", "warc"]
 
 
 class SafeReader(BaseDiskReader):
@@ -161,6 +161,33 @@ class SafeReader(BaseDiskReader):
                     if doc is not None:
                         yield doc
 
+    def _warc(self, path: str) -> Iterator[Document]:
+        """Web crawls: the main text (trafilatura: no menus, footers or scripts) of every HTML
+        `response` record; the page URL and crawl date go into the metadata."""
+        from trafilatura import extract
+        from warcio.archiveiterator import ArchiveIterator
+
+        with self.data_folder.open(path, "rb") as f:
+            for n, record in enumerate(ArchiveIterator(f), start=1):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                ctype = record.http_headers.get_header("Content-Type") or ""
+                if "html" not in ctype.lower():
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                raw = record.content_stream().read(self.max_doc_bytes + 1)
+                if len(raw) > self.max_doc_bytes:
+                    self._issue("huge_document", path, n, url)
+                    continue
+                text = extract(self._decode(raw, path, n), include_comments=False)
+                if not text:
+                    self._issue("no_main_text", path, n, url)
+                    continue
+                date = record.rec_headers.get_header("WARC-Date")
+                doc = self._doc(text, path, n, {"url": url, "warc_date": date})
+                if doc is not None:
+                    yield doc
+
     def read_file(self, filepath: str) -> DocumentsPipeline:
         reader = {
             "jsonl": self._jsonl,
@@ -168,6 +195,7 @@ class SafeReader(BaseDiskReader):
             "tsv": self._csv,
             "text": self._text,
             "parquet": self._parquet,
+            "warc": self._warc,
         }[self.fmt]
         produced = 0
         try:

@@ -37,7 +37,7 @@ class InputSpec(_Strict):
 
     name: str
     path: Path
-    format: Literal["jsonl", "csv", "tsv", "text", "parquet"]
+    format: Literal["jsonl", "csv", "tsv", "text", "parquet", "warc"]
     glob: str | None = None
     text_key: str = "text"
     licence: str = "unknown"
