@@ -53,8 +53,18 @@ class EngineManager:
                 up.name, "upstream", ("chat", "completion", "embedding"), 0, None, "upstream"
             )
         if self._enable_echo:
+            echo = ModelManifest(
+                name="echo",
+                path="",
+                engine="echo",
+                sha256="",
+                size_bytes=0,
+                source="built-in test engine",
+                context_length=8192,
+                capabilities=["chat", "completion", "embedding"],
+            )
             entries["echo"] = ModelEntry(
-                "echo", "echo", ("chat", "completion", "embedding"), 8192, None, "agadir"
+                "echo", "echo", tuple(echo.capabilities), 8192, None, "agadir", echo
             )
         self._entries = entries
 
@@ -93,10 +103,6 @@ class EngineManager:
 
             config = next(u for u in self.settings.upstreams if u.name == entry.name)
             return UpstreamEngine(config, self.settings)
-        if entry.engine == "echo":
-            from agadir.engines.echo import EchoEngine
-
-            return EchoEngine(entry.name)
         assert entry.manifest is not None
         return get_factory(entry.engine)(entry.manifest, self.settings)
 
