@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -12,6 +13,9 @@ from agadir.engines.manager import EngineManager
 from agadir.gateway.governance.service import Governance
 from agadir.gateway.metrics import Metrics
 
+if TYPE_CHECKING:
+    from agadir.knowledge.service import KnowledgeService
+
 
 @dataclass
 class GatewayState:
@@ -20,6 +24,7 @@ class GatewayState:
     metrics: Metrics
     egress: EgressPolicy
     governance: Governance
+    knowledge: KnowledgeService | None = None  # built on first use (loads the encoder)
 
 
 async def get_state(request: Request) -> GatewayState:

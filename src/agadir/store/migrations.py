@@ -112,7 +112,89 @@ def _v3_audit(conn: Connection) -> None:
     conn.execute(head.insert().values(id=1, seq=0, hash="0" * 64, signature=""))
 
 
-STEPS: tuple[Step, ...] = (_v1_tenants_and_keys, _v2_key_limits_and_buckets, _v3_audit)
+def _v4_knowledge(conn: Connection) -> None:
+    md = MetaData()
+    tenants = Table("tenants", md, Column("name", Text, primary_key=True))  # exists since v1
+    Table(
+        "kb_bases",
+        md,
+        Column("name", Text, primary_key=True),
+        Column("owner", Text, ForeignKey("tenants.name"), nullable=False, index=True),
+        Column("title", Text, nullable=False),
+        Column("purpose", Text, nullable=False),
+        Column("legal_basis", Text, nullable=False),
+        Column("retention_days", Integer, nullable=False),
+        Column("readers", Text, nullable=False),
+        Column("created_at", Double, nullable=False),
+        Column("generation", BigInteger, nullable=False),
+    )
+    Table(
+        "kb_documents",
+        md,
+        Column("id", Text, primary_key=True),
+        Column("kb", Text, ForeignKey("kb_bases.name"), nullable=False, index=True),
+        Column("name", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("sha256", Text, nullable=False),
+        Column("licence", Text, nullable=True),
+        Column("owner", Text, nullable=False),
+        Column("format", Text, nullable=False),
+        Column("title", Text, nullable=True),
+        Column("pages", Integer, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("added_at", Double, nullable=False),
+    )
+    Table(
+        "kb_chunks",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("document_id", Text, ForeignKey("kb_documents.id"), nullable=False, index=True),
+        Column("kb", Text, nullable=False, index=True),
+        Column("seq", Integer, nullable=False),
+        Column("page", Integer, nullable=False),
+        Column("start", Integer, nullable=False),
+        Column("end", Integer, nullable=False),
+        Column("terms", Text, nullable=False),
+        Column("vector", LargeBinary, nullable=False),
+    )
+    Table(
+        "kb_answers",
+        md,
+        Column("key", Text, primary_key=True),
+        Column("kb", Text, nullable=False, index=True),
+        Column("answer", Text, nullable=False),
+        Column("created_at", Double, nullable=False),
+    )
+    Table(
+        "kb_answer_sources",
+        md,
+        Column("answer_key", Text, ForeignKey("kb_answers.key"), primary_key=True),
+        Column("document_id", Text, primary_key=True, index=True),
+    )
+    md.create_all(conn, tables=[t for t in md.sorted_tables if t is not tenants])
+    # The BM25 index is engine-specific. SQLite: an FTS5 table keyed by chunk id, with the kb as
+    # an unindexed column so that the knowledge-base filter runs inside the MATCH query.
+    # PostgreSQL: a generated tsvector column ('simple' config: our analyser already folded and
+    # stemmed the terms) with a GIN index.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE kb_chunks_fts USING fts5("
+            "terms, kb UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+        )
+    else:
+        conn.exec_driver_sql(
+            "ALTER TABLE kb_chunks ADD COLUMN tsv tsvector "
+            "GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED"
+        )
+        conn.exec_driver_sql("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)")
+
+
+STEPS: tuple[Step, ...] = (
+    _v1_tenants_and_keys,
+    _v2_key_limits_and_buckets,
+    _v3_audit,
+    _v4_knowledge,
+)
 LATEST = len(STEPS)
 
 

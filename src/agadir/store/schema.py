@@ -6,7 +6,8 @@ upgraded step by step. A test reflects a migrated database and compares it with 
 
 Times are float seconds since the epoch (UTC): portable across SQLite and PostgreSQL, cheap to
 compare, and exact enough (microseconds) for audit ordering, which relies on `seq`, not time.
-Knowledge-base tables will join this metadata in their own migration steps.
+Knowledge-base tables (version 4) are here too; their full-text index is engine-specific DDL
+(FTS5 on SQLite, a tsvector column on PostgreSQL) created by the migration, not by this metadata.
 """
 
 from __future__ import annotations
@@ -94,4 +95,65 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", Text, nullable=False),
     Column("signature", Text, nullable=False),
+)
+
+kb_bases = Table(
+    "kb_bases",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("owner", Text, ForeignKey("tenants.name"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("retention_days", Integer, nullable=False),
+    Column("readers", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("generation", BigInteger, nullable=False),
+)
+
+kb_documents = Table(
+    "kb_documents",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("kb", Text, ForeignKey("kb_bases.name"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("licence", Text, nullable=True),
+    Column("owner", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("title", Text, nullable=True),
+    Column("pages", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("added_at", Double, nullable=False),
+)
+
+kb_chunks = Table(
+    "kb_chunks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", Text, ForeignKey("kb_documents.id"), nullable=False, index=True),
+    Column("kb", Text, nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("terms", Text, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+)
+
+kb_answers = Table(
+    "kb_answers",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("kb", Text, nullable=False, index=True),
+    Column("answer", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+kb_answer_sources = Table(
+    "kb_answer_sources",
+    metadata,
+    Column("answer_key", Text, ForeignKey("kb_answers.key"), primary_key=True),
+    Column("document_id", Text, primary_key=True, index=True),
 )
