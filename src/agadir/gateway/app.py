@@ -33,6 +33,7 @@ from agadir.gateway.models.router import router as models_router
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState
 from agadir.models.store import ModelStore
+from agadir.web.router import router as web_router
 
 log = logging.getLogger("agadir.gateway")
 
@@ -91,6 +92,7 @@ def create_app(
         health_router,
         lang_router,
         admin_router,
+        web_router,
     ):
         app.include_router(router)
     install_error_handlers(app)
