@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -53,51 +54,112 @@ def _is_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
+@dataclass
+class _Line:
+    """Glyphs sharing a baseline band; `low`/`high` is the band of the line's first glyph."""
+
+    low: float
+    high: float
+    glyphs: list[Glyph] = field(default_factory=list)
+    sizes: list[float] = field(default_factory=list)
+
+    def holds(self, box: tuple[float, float, float, float]) -> bool:
+        centre = (box[1] + box[3]) / 2
+        return self.low <= centre <= self.high
+
+
+def _glyph_text(chars: list[str]) -> str:
+    """One glyph's characters in logical order, presentation forms folded.
+
+    Characters of one glyph (a ligature) share its box. A ligature's ToUnicode string is in
+    logical order but PDFium's bidi pass reverses it along with its run; a presentation form
+    PDFium decomposed itself is already right (and is recognised by its expansion).
+    """
+    text = "".join(chars)
+    if len(chars) > 1 and _is_rtl(text) and text not in _DECOMPOSED:
+        text = text[::-1]
+    return _fold_presentation_forms(text)
+
+
 def _rtl_page_lines(textpage: pdfium.PdfTextPage) -> list[str]:
-    """Lines of a page holding right-to-left script, rebuilt from glyph positions."""
-    lines: list[str] = []
-    glyphs: list[Glyph] = []
-    sizes: list[float] = []
-    group: list[str] = []
-    group_box: tuple[float, float, float, float] | None = None
+    """Lines of a page holding right-to-left script, rebuilt from glyph positions.
 
-    def flush_group() -> None:
-        # Characters of one glyph (a ligature) share its box. A ligature's ToUnicode string is
-        # in logical order but PDFium's bidi pass reverses it with its run; a presentation form
-        # PDFium decomposed itself is already right (and is recognised by its expansion).
-        if group and group_box is not None:
-            text = "".join(group)
-            if len(group) > 1 and _is_rtl(text) and text not in _DECOMPOSED:
-                text = text[::-1]
-            glyphs.append(Glyph(_fold_presentation_forms(text), group_box[0], group_box[2]))
-        group.clear()
+    PDFium's own line breaks are not used: it starts a new line whenever the pen moves left,
+    which shaped right-to-left text does between words. A line is instead the run of glyphs (in
+    PDFium's order) whose vertical centre stays in the band of the line's first glyph.
+    """
+    lines: list[_Line] = []
+    chars: list[str] = []
+    box: tuple[float, float, float, float] | None = None
+    size = 10.0
 
-    def flush_line() -> None:
-        flush_group()
-        size = sorted(sizes)[len(sizes) // 2] if sizes else 10.0
-        lines.append(visual_to_logical(glyphs, _SPACE_GAP_EM * size))
-        glyphs.clear()
-        sizes.clear()
+    def flush() -> None:
+        if not chars or box is None:
+            return
+        if not lines or not lines[-1].holds(box):
+            lines.append(_Line(box[1], box[3]))
+        lines[-1].glyphs.append(Glyph(_glyph_text(chars), box[0], box[2]))
+        lines[-1].sizes.append(size)
+        chars.clear()
 
     for i in range(textpage.count_chars()):
+        if pdfium_c.FPDFText_IsGenerated(textpage, i):
+            continue
         ch = chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
-        if ch in "\r\n":
-            if ch == "\n":
-                flush_line()
+        if ch.isspace() or unicodedata.category(ch) == "Cc":  # fonts map some marks to C0
+            flush()
+            box = None
             continue
-        generated = bool(pdfium_c.FPDFText_IsGenerated(textpage, i))
-        if generated or ch.isspace() or ch == "\x00":
-            flush_group()
-            group_box = None
+        char_box = textpage.get_charbox(i, loose=True)
+        if unicodedata.combining(ch):
+            # A mark has no advance, so its loose box is a point at the pen, on the edge
+            # between two letters; its ink box lies over the letter it belongs to.
+            flush()
+            ink = textpage.get_charbox(i)
+            box = (ink[0], char_box[1], ink[2], char_box[3])
+            chars.append(ch)
+            flush()
+            box = None
             continue
-        box = textpage.get_charbox(i, loose=True)
-        if box != group_box:
-            flush_group()
-            group_box = box
-            sizes.append(float(pdfium_c.FPDFText_GetFontSize(textpage, i)) or 10.0)
-        group.append(ch)
-    flush_line()
-    return lines
+        if char_box != box:
+            flush()
+            box = char_box
+            size = float(pdfium_c.FPDFText_GetFontSize(textpage, i)) or 10.0
+        chars.append(ch)
+    flush()
+    out: list[str] = []
+    for line in lines:
+        median = sorted(line.sizes)[len(line.sizes) // 2]
+        out.append(visual_to_logical(_attach_marks(line.glyphs), _SPACE_GAP_EM * median))
+    return out
+
+
+def _attach_marks(glyphs: list[Glyph]) -> list[Glyph]:
+    """Fold each stand-alone combining mark (haraka, shadda) into the glyph it is drawn over.
+
+    Shaping engines draw marks as separate glyphs whose order relative to their letter varies
+    by producer; the letter whose box holds the mark's centre is the one it belongs to.
+    """
+    marks = [g for g in glyphs if all(unicodedata.combining(ch) for ch in g.text)]
+    if not marks:
+        return glyphs
+    bases = [g for g in glyphs if g not in marks]
+    extra: dict[int, str] = {}
+    for mark in marks:
+        centre = (mark.left + mark.right) / 2
+
+        def distance(k: int, centre: float = centre) -> tuple[float, float]:
+            base = bases[k]
+            outside = max(base.left - centre, centre - base.right, 0.0)
+            return outside, base.right - base.left  # inside first, then the narrowest
+
+        best = min(range(len(bases)), key=distance, default=None)
+        if best is None:
+            continue
+        extra[best] = extra.get(best, "") + mark.text
+    return [
+        Glyph(g.text + extra[k], g.left, g.right) if k in extra else g for k, g in enumerate(bases)
+    ]
 
 
 def _page_text(page: pdfium.PdfPage) -> str:
