@@ -51,7 +51,7 @@ def agadir_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def settings(agadir_home: Path) -> Settings:
-    return Settings(home=agadir_home)
+    return Settings(home=agadir_home, knowledge={"packs": []})
 
 
 @pytest.fixture

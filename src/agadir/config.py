@@ -71,6 +71,20 @@ class UpstreamSettings(BaseModel):
     timeout_s: float = 120.0
 
 
+class KnowledgeSettings(BaseModel):
+    """Knowledge bases (see docs/knowledge.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    packs: list[str] = Field(
+        default_factory=lambda: ["agriculture", "tourism"],
+        description="Sample sector packs loaded at serve start when their base does not exist.",
+    )
+    max_file_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, description="Largest file ingestion accepts, in bytes."
+    )
+
+
 class Settings(BaseSettings):
     """Everything an operator can set. `agadir config show` prints it (secrets masked)."""
 
@@ -100,6 +114,7 @@ class Settings(BaseSettings):
     )
     llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
     upstreams: list[UpstreamSettings] = Field(default_factory=list)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)  # type: ignore[arg-type]
 
     @field_validator("home", mode="after")
     @classmethod

@@ -24,7 +24,18 @@ app = typer.Typer(
 
 def _register() -> None:
     """Attach command groups. Imports are here so `agadir --help` stays fast."""
-    from agadir.cli import audit, chat, config_cmd, corpus, doctor, keys, models, serve, tenants
+    from agadir.cli import (
+        audit,
+        chat,
+        config_cmd,
+        corpus,
+        doctor,
+        kb,
+        keys,
+        models,
+        serve,
+        tenants,
+    )
     from agadir.cli import lang as lang_cmd
 
     serve.register(app)
@@ -37,6 +48,7 @@ def _register() -> None:
     app.add_typer(keys.app, name="keys")
     app.add_typer(audit.app, name="audit")
     app.add_typer(corpus.app, name="corpus")
+    app.add_typer(kb.app, name="kb")
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ from agadir.gateway.errors import install_error_handlers
 from agadir.gateway.governance.middleware import AuditMiddleware
 from agadir.gateway.governance.service import Governance
 from agadir.gateway.health.router import router as health_router
+from agadir.gateway.knowledge.packs import load_configured_packs
+from agadir.gateway.knowledge.router import router as knowledge_router
 from agadir.gateway.lang.router import router as lang_router
 from agadir.gateway.metrics import Metrics
 from agadir.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -67,6 +69,7 @@ def create_app(
             await state.governance.record_event("server.start", dev_open=dev_open, pid=os.getpid())
         except AuditUnavailableError as exc:  # serve nothing unaudited: every request gets 503
             log.error("audit log unavailable at start: %s", exc.message)
+        await load_configured_packs(state)
         if preload:
             engine = await state.engines.get(settings.model)
             depth = getattr(engine, "queue_depth", None)
@@ -91,6 +94,7 @@ def create_app(
         models_router,
         health_router,
         lang_router,
+        knowledge_router,
         admin_router,
         web_router,
     ):

@@ -37,6 +37,8 @@ class ChatCompletionRequest(CommonGenerationFields):
     response_format: ResponseFormat | None = None
     logprobs: bool = False
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
+    # Agadir extension: answer from a knowledge base with any model (or use model "kb:NAME").
+    knowledge_base: Annotated[str, Field(min_length=1, max_length=63)] | None = None
 
 
 class TopLogprob(BaseModel):
@@ -73,4 +75,6 @@ class ChatCompletion(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     system_fingerprint: str | None = None
+    # Grounded answers only (Agadir extension): passages checked against the stored text.
+    citations: list[dict[str, Any]] | None = None
     extra: dict[str, Any] | None = Field(default=None, exclude=True)

@@ -26,4 +26,7 @@ async def create_chat_completion(
         stream = await service.open_stream(body)
         return StreamingResponse(stream, media_type="text/event-stream")
     result = await service.complete(body)
-    return JSONResponse(result.model_dump())
+    payload = result.model_dump()
+    if payload.get("citations") is None:
+        payload.pop("citations", None)
+    return JSONResponse(payload)

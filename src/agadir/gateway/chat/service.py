@@ -31,6 +31,12 @@ from agadir.gateway.chat.protocol import (
 from agadir.gateway.generation import admit_generation, finish_generation
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.pii_stream import StreamingPiiFilter
+from agadir.gateway.knowledge.grounding import (
+    Grounding,
+    check_access,
+    ground,
+    knowledge_base_of,
+)
 from agadir.gateway.sse import DONE, event
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage, new_id, now
@@ -43,6 +49,13 @@ class ChatService:
         self.state = state
         self.ctx = ctx
         self.gov = state.governance
+        self.grounding: Grounding | None = None
+
+    def _generation_model(self, request: ChatCompletionRequest) -> str:
+        """`kb:NAME` answers with the server's default model; any other name is the model."""
+        if request.model.startswith("kb:"):
+            return self.state.settings.model
+        return request.model
 
     async def _prepare(
         self, request: ChatCompletionRequest
@@ -55,22 +68,38 @@ class ChatService:
             json_mode=json_mode,
             max_tokens=request.max_completion_tokens,
         )
+        kb = knowledge_base_of(request.model, request.knowledge_base)
+        if kb is not None:  # policy before quota: may this key read the base at all?
+            self.grounding = await check_access(self.state, self.ctx, kb)
         engine, texts = await admit_generation(
             self.state,
             self.ctx,
-            model=request.model,
+            model=self._generation_model(request),
             capability="chat",
             scope="chat",
             texts=[m.text() for m in request.messages],
             max_tokens=params.max_tokens,
         )
         messages = [ChatMessage(m.role, t) for m, t in zip(request.messages, texts, strict=True)]
+        if self.grounding is not None:
+            messages = await ground(self.grounding, self.ctx, engine, messages, params.max_tokens)
         return engine, messages, params
+
+    def _generate(
+        self, engine: Engine, messages: list[ChatMessage], params: SamplingParams
+    ) -> AsyncIterator[Delta]:
+        if self.grounding is not None and self.grounding.unsupported:
+            return self.grounding.no_answer_stream()
+        return engine.stream_chat(messages, params)
+
+    def _citations(self, answer: str) -> list[dict[str, Any]] | None:
+        return None if self.grounding is None else self.grounding.citations(answer)
 
     async def complete(self, request: ChatCompletionRequest) -> ChatCompletion:
         engine, messages, params = await self._prepare(request)
+        model = self._generation_model(request)
         result = await finish_generation(
-            self.state, self.ctx, request.model, await collect(engine.stream_chat(messages, params))
+            self.state, self.ctx, model, await collect(self._generate(engine, messages, params))
         )
         return ChatCompletion(
             id=new_id("chatcmpl"),
@@ -84,6 +113,7 @@ class ChatService:
                 )
             ],
             usage=Usage.of(result.prompt_tokens, result.completion_tokens),
+            citations=self._citations(result.text),
         )
 
     async def open_stream(self, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
@@ -93,7 +123,7 @@ class ChatService:
         first delta is awaited here so they surface before streaming starts.
         """
         engine, messages, params = await self._prepare(request)
-        stream = engine.stream_chat(messages, params)
+        stream = self._generate(engine, messages, params)
         started = time.perf_counter()
         first = await anext(stream)
         self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
@@ -163,7 +193,11 @@ class ChatService:
             self.ctx, usage.prompt_tokens, usage.completion_tokens, "".join(parts), pii
         )
         choice = {"index": 0, "delta": {}, "finish_reason": last.finish_reason}
-        yield event({**base, "choices": [choice], "usage": usage.model_dump()})
+        final: dict[str, Any] = {**base, "choices": [choice], "usage": usage.model_dump()}
+        citations = self._citations("".join(parts))
+        if citations is not None:
+            final["citations"] = citations
+        yield event(final)
         if include_usage:
             yield event({**base, "choices": [], "usage": usage.model_dump()})
         try:

@@ -11,6 +11,7 @@ from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
+from agadir.knowledge.bases import BaseRegistry
 
 router = APIRouter()
 
@@ -43,7 +44,29 @@ async def list_models(
     assert ctx.principal is not None
     allowed = [e for e in state.engines.entries() if ctx.principal.allows(f"models:{e.name}")]
     data = [_card(e, _created(e)) for e in allowed]
+    data.extend(_knowledge_cards(state, ctx))
     return JSONResponse({"object": "list", "data": data})
+
+
+def _knowledge_cards(state: GatewayState, ctx: RequestContext) -> list[dict[str, Any]]:
+    """`kb:NAME` pseudo-models: grounded chat over each base this key may read."""
+    assert ctx.principal is not None
+    bases = BaseRegistry(state.governance.store).all(ctx.principal.tenant.name)
+    return [
+        {
+            "id": f"kb:{b.name}",
+            "object": "model",
+            "created": int(b.created_at),
+            "owned_by": "knowledge",
+            "engine": "knowledge",
+            "capabilities": ["chat"],
+            "title": b.title,
+            "purpose": b.purpose,
+            "answers_with": state.settings.model,
+        }
+        for b in bases
+        if ctx.principal.allows(f"kb:{b.name}")
+    ]
 
 
 @router.get("/v1/models/{model_id:path}")

@@ -1,0 +1,24 @@
+"""The gateway's one `KnowledgeService`, built on first use so that a server which never
+touches a knowledge base never loads the sentence encoder."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agadir.gateway.state import GatewayState
+from agadir.knowledge.service import KnowledgeService, engine_embedder
+
+_lock = asyncio.Lock()
+
+
+async def knowledge(state: GatewayState) -> KnowledgeService:
+    if state.knowledge is None:
+        async with _lock:
+            if state.knowledge is None:
+                encoder = await state.engines.get(state.settings.embedding_model)
+                state.knowledge = KnowledgeService(
+                    state.governance.store,
+                    engine_embedder(encoder),
+                    max_bytes=state.settings.knowledge.max_file_bytes,
+                )
+    return state.knowledge

@@ -1,0 +1,89 @@
+"""Grounded chat: what the chat service asks of a knowledge base before and after generating.
+
+`open_grounding` runs after governance admitted the request (so the question it searches with
+has already been through the tenant's PII policy) and before the engine: it retrieves, keeps
+the supporting passages, records their chunk ids for the audit record, and builds the
+grounding system message. `Grounding.citations` is called with the final answer text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agadir.engines.base import ChatMessage, Delta, Engine
+from agadir.gateway.governance.context import RequestContext
+from agadir.gateway.knowledge.access import knowledge
+from agadir.gateway.state import GatewayState
+from agadir.knowledge.bases import KnowledgeBase
+from agadir.knowledge.grounding import no_answer, supporting, system_prompt, verified_citations
+from agadir.knowledge.retrieval import Retrieved, query_language
+from agadir.knowledge.service import KnowledgeService
+
+PASSAGES = 5
+KB_MODEL_PREFIX = "kb:"
+
+
+def knowledge_base_of(model: str, knowledge_base: str | None) -> str | None:
+    """The base a chat request asks for: `model: "kb:NAME"` or `knowledge_base: NAME`."""
+    if knowledge_base:
+        return knowledge_base
+    return model[len(KB_MODEL_PREFIX) :] if model.startswith(KB_MODEL_PREFIX) else None
+
+
+@dataclass
+class Grounding:
+    base: KnowledgeBase
+    service: KnowledgeService
+    hits: list[Retrieved] = field(default_factory=list)
+    lang: str = "und"
+
+    @property
+    def unsupported(self) -> bool:
+        return not self.hits
+
+    def citations(self, answer: str) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in verified_citations(self.service.docs, self.hits, answer)]
+
+    async def no_answer_stream(self) -> AsyncIterator[Delta]:
+        """The answer when nothing supports one: said plainly, no model called."""
+        yield Delta(
+            text=no_answer(self.lang, self.base.title),
+            finish_reason="stop",
+            prompt_tokens=0,
+            completion_tokens=0,
+        )
+
+
+async def check_access(state: GatewayState, ctx: RequestContext, name: str) -> Grounding:
+    """Policy step: may this key read the base? (403, with no hint of its content, if not.)"""
+    assert ctx.principal is not None
+    service = await knowledge(state)
+    base = service.require_read(ctx.principal, name)
+    ctx.extra["kb"] = name
+    return Grounding(base, service)
+
+
+async def ground(
+    grounding: Grounding,
+    ctx: RequestContext,
+    engine: Engine,
+    messages: list[ChatMessage],
+    max_tokens: int,
+) -> list[ChatMessage]:
+    """Retrieve for the last user message and return the messages with grounding prepended."""
+    question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    grounding.lang = query_language(question) if question.strip() else "und"
+    hits = await grounding.service.search([grounding.base.name], question, k=PASSAGES)
+    grounding.hits = supporting(hits)
+    ctx.chunks = [str(h.passage.chunk_id) for h in grounding.hits]
+    if grounding.unsupported:
+        return messages
+    conversation = [m for m in messages if m.role != "system"]
+    used = sum([await engine.count_tokens(m.content) for m in conversation])
+    budget = engine.info().context_length - max_tokens - used - 64
+    prompt = await system_prompt(
+        grounding.base.title, grounding.lang, grounding.hits, budget, engine.count_tokens
+    )
+    return [ChatMessage("system", prompt), *conversation]

