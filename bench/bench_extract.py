@@ -20,7 +20,7 @@ from agadir.knowledge.chunking import chunk_document
 from agadir.knowledge.extract import extract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.knowledge import fixtures_docs as gen  # noqa: E402
+from tests.knowledge import fixtures_docs as gen
 
 ARABIC = gen.ARABIC_PARAGRAPH
 FRENCH = (
