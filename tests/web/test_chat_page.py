@@ -1,0 +1,170 @@
+"""The chat page in Chromium against the real server: sign-in, streaming, stop, history,
+Arabizi, interface languages and right-to-left layout."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.servers import RunningServer
+from tests.web.conftest import PageRun, ask, last_answer, shot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+ARABIC = re.compile(r"[\u0600-\u06FF]")
+LATIN = re.compile(r"[A-Za-z]")
+Open = Callable[..., PageRun]
+
+
+def direction(page: Page, selector: str) -> str:
+    """The computed CSS direction of the last element matching `selector`."""
+    return str(page.locator(selector).last.evaluate("el => getComputedStyle(el).direction"))
+
+
+def test_a_bad_key_is_refused_with_a_clear_message(server: RunningServer, open_page: Open) -> None:
+    run = open_page(server)
+    page = run.page
+    page.fill("#key", "agk_0123456789ab_" + "y" * 30)
+    page.click("#signin-form button[type=submit]")
+    error = page.locator("#signin-error")
+    error.wait_for()
+    page.wait_for_function("() => document.querySelector('#signin-error').textContent.length > 0")
+    text = error.inner_text()
+    assert "refused" in text and "Sign in again" in text
+    assert "invalid API key" in text  # the server's own reason is passed through
+    assert page.locator("#chat").is_hidden()
+    assert page.evaluate("sessionStorage.getItem('agadir.key')") is None
+    shot(page, "signin-bad-key")
+    assert run.errors == []
+
+
+def test_sign_in_stream_from_the_default_model_and_stop(
+    server: RunningServer, open_page: Open
+) -> None:
+    run = open_page(server)
+    page = run.page
+    shot(page, "signin")
+    sign_in(page, server.admin_key)
+    default = page.evaluate("fetch('/healthz').then(r => r.json()).then(b => b.default_model)")
+    assert page.input_value("#model") == default  # the server's default model is preselected
+    page.fill("#prompt", "What is the capital city of Morocco? Answer in one sentence.")
+    page.click("#send")
+    # streamed: text shows up while the answer is still marked as streaming, and grows
+    page.wait_for_selector(".msg.assistant[data-status=streaming] .body:not(:empty)")
+    first = len(last_answer(page).locator(".body").inner_text())
+    assert page.locator("#stop").is_visible() and page.locator("#send").is_hidden()
+    page.wait_for_selector(".msg.assistant[data-status=done]", timeout=90_000)
+    answer = last_answer(page).locator(".body").inner_text()
+    assert len(answer) > first > 0
+    assert last_answer(page).locator("button.copy").is_visible()
+    assert last_answer(page).locator("button.retry").is_visible()
+    shot(page, "chat-streamed")
+
+    # the key lives in this tab's session storage only: not in the URL, not in local storage
+    assert server.admin_key not in page.url
+    assert page.evaluate("sessionStorage.getItem('agadir.key')") == server.admin_key
+    local = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert server.admin_key not in local and answer[:20] in local
+    assert all(server.admin_key not in url for url in run.requests)
+
+    # Stop keeps what arrived and says so
+    page.fill("#prompt", "Write a long story about a camel who crosses the Sahara.")
+    page.click("#send")
+    page.wait_for_selector(".msg.assistant[data-status=streaming] .body:not(:empty)")
+    page.click("#stop")
+    page.wait_for_selector(".msg.assistant[data-status=stopped]")
+    assert last_answer(page).locator(".body").inner_text().strip() != ""
+    assert "Stopped" in last_answer(page).inner_text()
+    assert page.locator("#send").is_visible()
+    assert run.errors == []
+
+
+def test_history_is_kept_locally_across_reloads(server: RunningServer, open_page: Open) -> None:
+    run = open_page(server)
+    page = run.page
+    sign_in(page, server.admin_key)
+    ask(page, "first conversation, first question", model="echo")
+    page.click("#new-conversation")
+    assert page.locator(".msg").count() == 0
+    ask(page, "second conversation", model="echo")
+    page.reload()
+    page.wait_for_selector(".msg.assistant[data-status=done]")  # signed in again from the tab
+    assert "second conversation" in page.inner_text("#messages")
+    titles = page.locator("#history-list button").all_inner_texts()
+    assert titles[:2] == ["second conversation", "first conversation, first question"]
+    page.locator("#history-list button", has_text="first conversation").click()
+    assert "first conversation, first question" in last_answer(page).inner_text()
+    # retry asks again and replaces the last answer
+    last_answer(page).locator("button.retry").click()
+    page.wait_for_selector(".msg.assistant[data-status=done]")
+    assert page.locator(".msg.assistant").count() == 1
+    assert run.errors == []
+
+
+def test_arabizi_turns_into_arabic_script_while_typing(
+    server: RunningServer, open_page: Open
+) -> None:
+    run = open_page(server)
+    page = run.page
+    sign_in(page, server.admin_key)
+    page.select_option("#model", "echo")
+    page.check("#arabizi")
+    page.click("#prompt")
+    page.keyboard.type("salam labas 3lik ", delay=40)
+    page.wait_for_function(
+        "() => /[\\u0600-\\u06FF]/.test(document.querySelector('#prompt').value)"
+    )
+    typed = page.input_value("#prompt")
+    assert ARABIC.search(typed) and not LATIN.search(typed), typed
+    page.keyboard.type("kifach", delay=40)
+    shot(page, "arabizi-typing")
+    page.click("#send")  # the last word is converted before sending
+    page.wait_for_selector(".msg.assistant[data-status=done]")
+    sent = page.locator(".msg.user .body").last.inner_text()
+    assert ARABIC.search(sent) and not LATIN.search(sent), sent
+    calls = [u for u in run.requests if u.endswith("/v1/lang/transliterate")]
+    assert 1 <= len(calls) <= 6  # debounced: far fewer calls than the 23 keystrokes
+    assert run.errors == []
+
+
+def test_interface_language_switch_and_right_to_left_layout(
+    server: RunningServer, open_page: Open
+) -> None:
+    run = open_page(server, lang="fr-FR")
+    page = run.page
+    assert page.evaluate("document.documentElement.lang") == "fr"  # from the browser's locale
+    assert "générées par un modèle d’IA" in page.inner_text("#disclosure")
+    sign_in(page, server.admin_key)
+    page.select_option("#ui-lang", "ar")
+    assert page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == [
+        "ar",
+        "rtl",
+    ]
+    assert direction(page, "body") == "rtl"
+    assert "نموذج ذكاء اصطناعي" in page.inner_text("#disclosure")
+    assert page.inner_text("#send") == "إرسال"
+    ask(page, "واش كاين شي جديد على الفلاحة؟", model="echo")
+    badge = last_answer(page).locator(".lang-badge")  # detected language, shown discreetly
+    badge.wait_for()
+    assert str(badge.get_attribute("data-lang")).endswith("_Arab")
+    assert direction(page, ".msg.user .body") == "rtl"
+    ask(page, "Hello, this is English inside an Arabic interface", model="echo")
+    last_answer(page).locator(".lang-badge").wait_for()
+    assert direction(page, ".msg.user .body") == "ltr"  # dir=auto per message
+    ask(page, "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ", model="echo")
+    assert (
+        direction(page, ".msg.user .body") == "ltr"
+    )  # Tifinagh is written left to right  # Tifinagh: our shipped font is fetched and used
+    page.wait_for_function("() => document.fonts.check('16px \"Agadir Tifinagh\"', 'ⴰⵣⵓⵍ')")
+    assert any(u.endswith("/ui/fonts/NotoSansTifinagh-Regular.ttf") for u in run.requests)
+    shot(page, "chat-arabic-rtl")
+    page.select_option("#ui-lang", "en")
+    assert direction(page, "body") == "ltr"
+    assert "generated by an AI model" in page.inner_text("#disclosure")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.evaluate("document.documentElement.lang") == "en"  # the choice is remembered
+    assert run.errors == []
