@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -151,3 +152,27 @@ def test_admin_key_file_is_private_and_works(tmp_path, url):
     assert ensure_admin_key(settings, store) == path  # second serve: same key kept
     assert path.read_text().strip() and len(KeyService(store).list("admin")) == 1
     store.close()
+
+
+def test_new_limits_apply_to_the_next_request(store):
+    """Plans are cached per key; a principal carrying changed limits must not reuse the old
+    plan (the key cache hands out such a principal after an admin edits the limits)."""
+    clock = Clock()
+    principal = _principal(store, key_limits=Limits(rpm=2))
+    quotas = QuotaService(store, clock=clock)
+    quotas.reserve(principal, 0)
+    quotas.reserve(principal, 0)
+    raised = dataclasses.replace(principal, limits=Limits(rpm=5, tpm=50))
+    with pytest.raises(RateLimitedError) as info:  # the level is not refilled by a new limit
+        quotas.reserve(raised, 10)
+    assert info.value.headers["x-ratelimit-limit-requests"] == "5"
+    clock.now += 12  # 5/min refills one request in 12 s
+    granted = quotas.reserve(raised, 10)
+    assert granted.headers["x-ratelimit-remaining-requests"] == "0"
+    assert granted.headers["x-ratelimit-limit-tokens"] == "50"
+    assert granted.headers["x-ratelimit-remaining-tokens"] == "40"
+    key_subject = f"key:{principal.key_id}:tpm"
+    assert granted.state[key_subject] == 40 and granted.token_subjects == (key_subject,)
+    unlimited = dataclasses.replace(principal, limits=Limits())
+    assert quotas.reserve(unlimited, 10).headers == {}  # no bucket, no header
+    quotas.close()

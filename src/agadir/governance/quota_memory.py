@@ -10,12 +10,13 @@ SQLite gateway process is the embedded deployment; several replicas should use P
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from agadir.governance.buckets import BucketLevel, BucketSpec, refill
+from agadir.governance.buckets import BucketPlan, refill
 from agadir.store import Store
 from agadir.store.schema import quota_buckets
 
@@ -25,57 +26,76 @@ class MemoryQuotaBackend:
         self._store = store
         self._lock = threading.Lock()
         self._levels: dict[str, list[float]] = {}  # subject -> [level, updated, capacity, rate]
+        self._cells: dict[tuple[str, ...], list[list[float]]] = {}  # plan subjects -> cells
         self._dirty: set[str] = set()
         self._interval = flush_interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _load(self, specs: list[BucketSpec], now: float) -> None:
-        missing = [s for s in specs if s.subject not in self._levels]
-        if not missing:
-            return
-        with self._store.read() as conn:
-            rows = conn.execute(
-                select(quota_buckets).where(
-                    quota_buckets.c.subject.in_([s.subject for s in missing])
+    def _load(self, plan: BucketPlan, now: float) -> list[list[float]]:
+        """The state cells of the plan's buckets, read from the store the first time."""
+        cells = self._cells.get(plan.subjects)
+        if cells is not None:
+            return cells
+        levels = self._levels
+        missing = [s for s in plan.subjects if s not in levels]
+        if missing:
+            with self._store.read() as conn:
+                rows = conn.execute(
+                    select(quota_buckets).where(quota_buckets.c.subject.in_(missing))
+                ).all()
+            stored = {r.subject: r for r in rows}
+            for subject, cap, rate in zip(plan.subjects, plan.capacities, plan.rates, strict=True):
+                if subject in levels:
+                    continue
+                row = stored.get(subject)
+                levels[subject] = (
+                    [cap, now, cap, rate] if row is None else [row.level, row.updated, cap, rate]
                 )
-            ).all()
-        stored = {r.subject: r for r in rows}
-        for spec in missing:
-            row = stored.get(spec.subject)
-            if row is None:
-                self._levels[spec.subject] = [spec.capacity, now, spec.capacity, spec.rate]
-            else:
-                self._levels[spec.subject] = [row.level, row.updated, spec.capacity, spec.rate]
+        cells = [levels[s] for s in plan.subjects]
+        if len(self._cells) >= 4096:
+            self._cells.clear()
+        self._cells[plan.subjects] = cells
+        return cells
 
-    def take(self, specs: list[BucketSpec], now: float) -> tuple[bool, list[BucketLevel]]:
-        self._ensure_thread()
+    def take(
+        self, plan: BucketPlan, needs: Sequence[float], now: float
+    ) -> tuple[bool, list[float]]:
+        if self._thread is None:
+            self._ensure_thread()
         with self._lock:
-            self._load(specs, now)
+            cells = self._load(plan, now)
             current = []
-            for spec in specs:
-                state = self._levels[spec.subject]
-                state[2], state[3] = spec.capacity, spec.rate
-                current.append(refill(state[0], state[1], now, spec.capacity, spec.rate))
-            ok = all(level >= spec.need for level, spec in zip(current, specs, strict=True))
-            result = []
-            for level, spec in zip(current, specs, strict=True):
-                new = level - spec.need if ok else level
-                state = self._levels[spec.subject]
-                state[0], state[1] = new, now
-                self._dirty.add(spec.subject)
-                result.append(BucketLevel(spec, new))
-            return ok, result
+            ok = True
+            limits = zip(cells, plan.capacities, plan.rates, needs, strict=True)
+            for cell, cap, rate, need in limits:
+                cell[2] = cap  # limits may have changed since the bucket was loaded
+                cell[3] = rate
+                level = cell[0] + (now - cell[1]) * rate if now > cell[1] else cell[0]
+                if level > cap:
+                    level = cap
+                if level < need:
+                    ok = False
+                current.append(level)
+            if ok:
+                current = [level - need for level, need in zip(current, needs, strict=True)]
+            for cell, level in zip(cells, current, strict=True):
+                cell[0] = level
+                cell[1] = now
+            self._dirty.update(plan.subjects)
+            return ok, current
 
-    def give(self, subjects: list[str], amount: float, now: float) -> None:
+    def give(self, subjects: Sequence[str], amount: float, now: float) -> None:
         with self._lock:
+            levels = self._levels
             for subject in subjects:
-                state = self._levels.get(subject)
+                state = levels.get(subject)
                 if state is None:
                     continue
-                level = refill(state[0], state[1], now, state[2], state[3])
-                state[0], state[1] = min(state[2], level + amount), now
-                self._dirty.add(subject)
+                level = refill(state[0], state[1], now, state[2], state[3]) + amount
+                state[0] = state[2] if level > state[2] else level
+                state[1] = now
+            self._dirty.update(subjects)
 
     def flush(self) -> None:
         """Upsert every changed bucket in one transaction."""

@@ -9,10 +9,11 @@ level, decides all-or-nothing, and writes — one round trip, no application-sid
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import text
 
-from agadir.governance.buckets import BucketLevel, BucketSpec
+from agadir.governance.buckets import BucketPlan
 from agadir.store import Store
 
 _ENSURE = text(
@@ -58,29 +59,31 @@ class PostgresQuotaBackend:
         self._known: set[str] = set()
         self._lock = threading.Lock()
 
-    def take(self, specs: list[BucketSpec], now: float) -> tuple[bool, list[BucketLevel]]:
+    def take(
+        self, plan: BucketPlan, needs: Sequence[float], now: float
+    ) -> tuple[bool, list[float]]:
         params = {
-            "subjects": [s.subject for s in specs],
-            "needs": [s.need for s in specs],
-            "caps": [s.capacity for s in specs],
-            "rates": [s.rate for s in specs],
+            "subjects": list(plan.subjects),
+            "needs": list(needs),
+            "caps": list(plan.capacities),
+            "rates": list(plan.rates),
             "now": now,
         }
         with self._lock:
-            fresh = any(s.subject not in self._known for s in specs)
+            fresh = any(s not in self._known for s in plan.subjects)
         with self._store.engine.begin() as conn:
             if fresh:
                 conn.execute(_ENSURE, params)
             rows = conn.execute(_TAKE, params).all()
         with self._lock:
-            self._known.update(params["subjects"])  # type: ignore[arg-type]
+            self._known.update(plan.subjects)
         levels = {r.subject: r.level for r in rows}
         ok = bool(rows) and all(r.ok for r in rows)
-        return ok, [BucketLevel(s, levels[s.subject]) for s in specs]
+        return ok, [levels[s] for s in plan.subjects]
 
-    def give(self, subjects: list[str], amount: float, now: float) -> None:
+    def give(self, subjects: Sequence[str], amount: float, now: float) -> None:
         with self._store.engine.begin() as conn:
-            conn.execute(_GIVE, {"subjects": subjects, "amount": amount})
+            conn.execute(_GIVE, {"subjects": list(subjects), "amount": amount})
 
     def flush(self) -> None:
         """Nothing to do: every take is already committed."""

@@ -12,15 +12,13 @@ statements for PostgreSQL (see `quota_memory` and `quota_postgres` for the trade
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
-from agadir.governance.buckets import BucketLevel, BucketSpec, QuotaBackend
+from agadir.governance.buckets import BucketPlan, QuotaBackend
 from agadir.governance.errors import RateLimitedError
-from agadir.governance.limits import PERIOD_SECONDS, Dimension, Limits
 from agadir.governance.principal import Principal
 from agadir.store import Store
 
@@ -35,42 +33,47 @@ def format_reset(seconds: float) -> str:
     return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
 
 
-def _headers(levels: list[BucketLevel]) -> dict[str, str]:
+def _tightest(levels: Sequence[float], index: tuple[int, ...]) -> int:
+    """The bucket of `index` with the lowest level (the first on ties)."""
+    return index[0] if len(index) == 1 else min(index, key=levels.__getitem__)
+
+
+_HEADER_NAMES = tuple(
+    (
+        f"x-ratelimit-limit-{kind}",
+        f"x-ratelimit-remaining-{kind}",
+        f"x-ratelimit-reset-{kind}",
+    )
+    for kind in ("requests", "tokens")
+)
+
+
+def rate_headers(plan: BucketPlan, levels: Sequence[float]) -> dict[str, str]:
     """x-ratelimit-* from the most constrained request bucket and token bucket."""
     headers: dict[str, str] = {}
-    for kind, dims in (("requests", ("rpm",)), ("tokens", ("tpm", "tpd"))):
-        relevant = [b for b in levels if b.spec.dimension in dims]
-        if not relevant:
+    for (limit, remaining, reset), index in zip(
+        _HEADER_NAMES, (plan.request_index, plan.token_index), strict=True
+    ):
+        if not index:
             continue
-        tightest = min(relevant, key=lambda b: b.level)
-        headers[f"x-ratelimit-limit-{kind}"] = str(int(tightest.spec.capacity))
-        headers[f"x-ratelimit-remaining-{kind}"] = str(max(0, math.floor(tightest.level)))
-        headers[f"x-ratelimit-reset-{kind}"] = format_reset(tightest.seconds_to_full)
+        i = _tightest(levels, index)
+        level = levels[i]
+        headers[limit] = plan.limit_texts[i]
+        headers[remaining] = str(int(level) if level > 0 else 0)
+        to_full = (plan.capacities[i] - level) / plan.rates[i]
+        headers[reset] = format_reset(to_full if to_full > 0 else 0.0)
     return headers
 
 
-@functools.lru_cache(maxsize=4096)
-def _bucket_shapes(
-    key_id: str, key_limits: Limits, tenant: str, tenant_limits: Limits
-) -> tuple[tuple[str, Dimension, float, float], ...]:
-    """(subject, dimension, capacity, rate) of each bucket a key's requests draw from; cached
-    because the request path asks for the same shapes on every call."""
-    shapes = []
-    for owner, name, limits in (("key", key_id, key_limits), ("tenant", tenant, tenant_limits)):
-        for dim, limit in limits.items():
-            capacity = float(limit)
-            shapes.append((f"{owner}:{name}:{dim}", dim, capacity, capacity / PERIOD_SECONDS[dim]))
-    return tuple(shapes)
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """What a request took: settle it with the actual token count once known."""
+class Reservation(NamedTuple):
+    """What a request took: settle it with the actual token count once known. `headers` are
+    the x-ratelimit-* response headers, `state` each bucket's remaining level (for audit).
+    A NamedTuple: one is built per request, and a frozen dataclass costs twice as much."""
 
     token_subjects: tuple[str, ...]
     tokens: int
-    headers: dict[str, str] = field(default_factory=dict)
-    state: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, str]
+    state: dict[str, int]
 
 
 class QuotaService:
@@ -80,6 +83,7 @@ class QuotaService:
         *,
         clock: Callable[[], float] = time.time,
         backend: QuotaBackend | None = None,
+        plan_cache_size: int = 4096,
     ) -> None:
         self._clock = clock
         if backend is None:
@@ -92,45 +96,60 @@ class QuotaService:
 
                 backend = MemoryQuotaBackend(store)
         self._backend = backend
+        self._plans: dict[tuple[str, str], BucketPlan] = {}
+        self._plan_cache_size = plan_cache_size
 
-    @staticmethod
-    def specs_for(principal: Principal, tokens: int) -> list[BucketSpec]:
-        tokens = max(tokens, 0)
-        return [
-            BucketSpec(
-                subject, dim, capacity, rate, 1.0 if dim == "rpm" else float(min(tokens, capacity))
-            )
-            for subject, dim, capacity, rate in _bucket_shapes(
-                principal.key_id, principal.limits, principal.tenant.name, principal.tenant.limits
-            )
-        ]
+    def plan_for(self, principal: Principal) -> BucketPlan:
+        """The buckets `principal` draws from; rebuilt when its key's or tenant's limits change
+        (the key cache hands out new `Limits` objects then, so the identity check is enough in
+        the common case and equality catches the rest)."""
+        tenant = principal.tenant
+        cache_key = (principal.key_id, tenant.name)
+        plan = self._plans.get(cache_key)
+        if plan is not None and (
+            (plan.key_limits is principal.limits and plan.tenant_limits is tenant.limits)
+            or (plan.key_limits == principal.limits and plan.tenant_limits == tenant.limits)
+        ):
+            return plan
+        plan = BucketPlan.of(principal.key_id, principal.limits, tenant.name, tenant.limits)
+        if len(self._plans) >= self._plan_cache_size:
+            self._plans.clear()
+        self._plans[cache_key] = plan
+        return plan
 
     def reserve(self, principal: Principal, tokens: int) -> Reservation:
         """Take one request and `tokens` estimated tokens, or raise `RateLimitedError` (429)."""
-        specs = self.specs_for(principal, tokens)
-        if not specs:
-            return Reservation(token_subjects=(), tokens=tokens)
-        ok, levels = self._backend.take(specs, self._clock())
-        headers = _headers(levels)
-        state = {b.spec.subject: max(0, math.floor(b.level)) for b in levels}
+        plan = self.plan_for(principal)
+        if not plan.subjects:
+            return Reservation((), tokens, {}, {})
+        needs = plan.needs(tokens)
+        ok, levels = self._backend.take(plan, needs, self._clock())
+        headers = rate_headers(plan, levels)
         if not ok:
-            short = [b for b in levels if b.level < b.spec.need]
-            retry = max(b.seconds_until_enough for b in short)
-            which = ", ".join(f"{b.spec.subject.split(':')[0]} {b.spec.dimension}" for b in short)
-            raise RateLimitedError(
-                f"rate limit reached ({which}); retry in {math.ceil(retry)} s or ask an "
-                "administrator to raise the limit",
-                retry_after=retry,
-                headers=headers,
-            )
-        subjects = tuple(s.subject for s in specs if s.dimension != "rpm")
-        return Reservation(token_subjects=subjects, tokens=tokens, headers=headers, state=state)
+            raise self._refusal(plan, needs, levels, headers)
+        # after a granted take every level is >= 0, so int() is the floor
+        state = dict(zip(plan.subjects, map(int, levels), strict=True))
+        return Reservation(plan.token_subjects, tokens, headers, state)
+
+    @staticmethod
+    def _refusal(
+        plan: BucketPlan, needs: Sequence[float], levels: Sequence[float], headers: dict[str, str]
+    ) -> RateLimitedError:
+        short = [i for i, level in enumerate(levels) if level < needs[i]]
+        retry = max((needs[i] - levels[i]) / plan.rates[i] for i in short)
+        which = ", ".join(f"{plan.subjects[i].split(':')[0]} {plan.dimensions[i]}" for i in short)
+        return RateLimitedError(
+            f"rate limit reached ({which}); retry in {math.ceil(retry)} s or ask an "
+            "administrator to raise the limit",
+            retry_after=retry,
+            headers=headers,
+        )
 
     def settle(self, reservation: Reservation, actual_tokens: int) -> None:
         """Correct the token buckets by (reserved - actual); a no-op when they are equal."""
         delta = reservation.tokens - actual_tokens
         if reservation.token_subjects and delta != 0:
-            self._backend.give(list(reservation.token_subjects), float(delta), self._clock())
+            self._backend.give(reservation.token_subjects, float(delta), self._clock())
 
     def flush(self) -> None:
         self._backend.flush()
