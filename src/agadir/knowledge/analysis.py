@@ -21,14 +21,18 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
 _SUFFIXES = ("هما", "كم", "هم", "ها", "ات", "ين", "ون", "يه", "ه")
-# Function words too frequent to help ranking; kept short on purpose (BM25's IDF does the rest).
+# Function words (MSA, Darija, Arabizi, French, English): in a small base BM25's IDF is too
+# noisy to discount them, and a shared function word is no evidence of relevance.
 _STOPWORDS = """
 في من على الى عن او و ف ب ل ما لا ان هل شنو اش واش كيفاش فين علاش ديال هاد داك
+التي الذي الذين هذا هذه ذلك تلك هو هي هم كان كانت يكون متى كيف اين لماذا ماذا اي
+مع بين عند حتى قبل بعد كل او ام لم لن قد ثم انا نحن انت اللي باش شي ولا واحد بغيت
+خاصني خاص كاين كاينه فوقاش علاه مزيان بزاف غير حيت
 chno chnou chnu ach wach kifach kifash fin fayn 3lach dyal dial had dak f l o w
 le la les de des du un une et ou en au aux pour par sur est que qui quoi dans avec
 the a an of to in on is are what how when where which for and or do does
 """
-_STOP = frozenset(_STOPWORDS.split())
+_STOP = frozenset(normalize(w).lower() for w in _STOPWORDS.split())
 
 
 def _stem_arabic(word: str) -> str:

@@ -17,6 +17,7 @@ from typing import Literal
 
 from agadir.errors import AgadirError
 from agadir.knowledge.analysis import terms
+from agadir.knowledge.document import ChunkSpan, ExtractedDocument
 from agadir.knowledge.index import DocumentIndex
 from agadir.knowledge.retrieval import EmbedFn
 
@@ -82,6 +83,16 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def embedding_text(doc: ExtractedDocument, chunk: ChunkSpan) -> str:
+    """What the encoder sees for a chunk: the text, after the document title when the chunk
+    does not carry it. A passage deep in a note often never names its subject; the title puts
+    it back, which helps most for questions in another language than the document."""
+    title = (doc.title or "").strip()
+    if title and title not in chunk.text:
+        return f"{title}\n{chunk.text}"
+    return chunk.text
+
+
 class Ingestor:
     def __init__(
         self, docs: DocumentIndex, embed: EmbedFn, *, max_bytes: int = DEFAULT_MAX_BYTES
@@ -135,7 +146,8 @@ class Ingestor:
                 return outcome
             vectors = []
             for i in range(0, len(chunks), EMBED_BATCH):
-                vectors.append(await self.embed([c.text for c in chunks[i : i + EMBED_BATCH]]))
+                batch = chunks[i : i + EMBED_BATCH]
+                vectors.append(await self.embed([embedding_text(doc, c) for c in batch]))
             import numpy as np
 
             matrix = np.vstack(vectors).astype(np.float32)

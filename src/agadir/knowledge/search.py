@@ -167,3 +167,25 @@ def passages(store: Store, chunk_ids: list[int]) -> dict[int, Passage]:
     with store.read() as conn:
         rows = conn.execute(query).all()
     return {int(r[0]): Passage(int(r[0]), *r[1:]) for r in rows}
+
+
+def document_of(store: Store, chunk_ids: list[int]) -> dict[int, str]:
+    """Chunk id -> document id."""
+    if not chunk_ids:
+        return {}
+    with store.read() as conn:
+        rows = conn.execute(
+            select(kb_chunks.c.id, kb_chunks.c.document_id).where(kb_chunks.c.id.in_(chunk_ids))
+        ).all()
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def terms_of(store: Store, chunk_ids: list[int]) -> dict[int, str]:
+    """Chunk id -> its analysed terms (space-separated)."""
+    if not chunk_ids:
+        return {}
+    with store.read() as conn:
+        rows = conn.execute(
+            select(kb_chunks.c.id, kb_chunks.c.terms).where(kb_chunks.c.id.in_(chunk_ids))
+        ).all()
+    return {int(r[0]): str(r[1]) for r in rows}
