@@ -25,6 +25,7 @@ from rich.table import Table
 from agadir.config import Settings, load_settings
 from agadir.errors import InvalidRequestError
 from agadir.governance.admin_key import ADMIN_TENANT
+from agadir.knowledge.bases import check_name
 from agadir.knowledge.ingest import FileOutcome, IngestReport, expand
 from agadir.knowledge.service import KnowledgeService
 
@@ -85,6 +86,7 @@ def create(
     ] = None,
 ) -> None:
     """Create a knowledge base owned by a tenant."""
+    check_name(name)
     with _service() as (service, settings):
         service.tenant_must_exist(owner)
         base = service.bases.create(

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from agadir.governance.admin_key import ADMIN_TENANT
-from agadir.governance.tenants import TenantNotFoundError, TenantService
 from agadir.knowledge.bases import PUBLIC, KnowledgeBaseNotFoundError
 from agadir.knowledge.ingest import IngestReport
 from agadir.knowledge.service import KnowledgeService
@@ -71,7 +70,7 @@ async def load_pack(
         if only_if_missing:
             return None
     except KnowledgeBaseNotFoundError:
-        _ensure_admin_tenant(service)
+        service.tenant_must_exist(ADMIN_TENANT)
         service.bases.create(
             name,
             owner=ADMIN_TENANT,
@@ -88,11 +87,3 @@ async def load_pack(
     return await service.ingestor.ingest_paths(
         name, p.documents(), owner=ADMIN_TENANT, licence=licence, sources=sources
     )
-
-
-def _ensure_admin_tenant(service: KnowledgeService) -> None:
-    tenants = TenantService(service.store)
-    try:
-        tenants.get(ADMIN_TENANT)
-    except TenantNotFoundError:
-        tenants.create(ADMIN_TENANT, audit_content="hash", pii_mode="off")

@@ -86,9 +86,17 @@ class KnowledgeService:
         return base
 
     def tenant_must_exist(self, tenant: str) -> None:
-        from agadir.governance.tenants import TenantService
+        """Check the owner exists; the operator's `admin` tenant is created on demand (it is
+        what `agadir serve` would create first, and the CLI may run before any serve)."""
+        from agadir.governance.tenants import TenantNotFoundError, TenantService
 
-        TenantService(self.store).get(tenant)  # TenantNotFoundError (404) names what to do
+        tenants = TenantService(self.store)
+        try:
+            tenants.get(tenant)  # TenantNotFoundError (404) names what to do
+        except TenantNotFoundError:
+            if tenant != ADMIN_TENANT:
+                raise
+            tenants.create(ADMIN_TENANT, audit_content="hash", pii_mode="off")
 
     # -- reading --------------------------------------------------------------------------------
     async def search(

@@ -1,0 +1,67 @@
+"""Grounded answers end to end: the real server (sample packs loaded at start, the packaged
+SmolLM2), driven by the official `openai` client, in Darija, Arabizi and French."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from tests.servers import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def client(server: RunningServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server.base_url}/v1", api_key=server.admin_key, max_retries=0)
+
+
+def stored_documents(server: RunningServer, kb: str) -> dict[str, dict[str, object]]:
+    r = httpx.get(f"{server.base_url}/v1/knowledge/{kb}/documents", headers=server.headers)
+    return {d["id"]: d for d in r.json()["data"]}
+
+
+def test_sample_packs_are_loaded_and_listed_as_models(
+    client: openai.OpenAI, server: RunningServer
+) -> None:
+    ids = {m.id for m in client.models.list()}
+    assert {"kb:agriculture", "kb:tourism"} <= ids
+    assert len(stored_documents(server, "agriculture")) >= 10
+    assert len(stored_documents(server, "tourism")) >= 10
+
+
+def test_darija_question_gets_an_answer_with_checked_citations(
+    client: openai.OpenAI, server: RunningServer
+) -> None:
+    reply = client.chat.completions.create(
+        model="kb:tourism",
+        messages=[{"role": "user", "content": "فوقاش دخلات ساحة جامع الفنا للتراث ديال اليونسكو؟"}],
+        temperature=0,
+        max_tokens=48,
+    )
+    assert reply.choices[0].message.content
+    citations = (reply.model_extra or {})["citations"]
+    assert citations, "a grounded answer must carry its supporting passages"
+    docs = stored_documents(server, "tourism")
+    assert any(docs[c["document_id"]]["name"] == "sahat-jamaa-lfna.md" for c in citations)
+    for c in citations:
+        assert c["quote"] and c["end"] > c["start"] and c["page"] == 1
+    assert reply.usage is not None and reply.usage.prompt_tokens > 50  # passages were sent
+
+
+def test_streamed_arabizi_question_with_knowledge_base_extra(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="smollm2-135m-instruct",
+        messages=[{"role": "user", "content": "imta kayjniw zitoun f lmaghrib?"}],
+        temperature=0,
+        max_tokens=32,
+        stream=True,
+        extra_body={"knowledge_base": "agriculture"},
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    final = [c for c in chunks if c.choices and c.choices[0].finish_reason]
+    citations = (final[0].model_extra or {}).get("citations")
+    assert text and citations
+    assert any("zaytoun" in c["document"] for c in citations)
