@@ -144,15 +144,26 @@ class HybridRetriever:
         """The best `k` passages of `query` within the readable bases `kbs`."""
         if not kbs or not query.strip():
             return []
-        variants = query_variants(query, lang)
+        variants = await asyncio.to_thread(query_variants, query, lang)
         vectors = await self.embed(variants) if mode != "bm25" else None
-        fused = await asyncio.to_thread(self._search, variants, vectors, kbs, mode, k)
-        found = await asyncio.to_thread(passages, self.store, [cid for cid, _, _ in fused])
+        # Everything after the encoder in one worker-thread hop: on a busy 2-core host each
+        # hop back to the event loop costs more than the SQL and the matrix product.
+        return await asyncio.to_thread(self._retrieve, variants, vectors, kbs, mode, k)
+
+    def _retrieve(
+        self,
+        variants: list[str],
+        vectors: npt.NDArray[np.float32] | None,
+        kbs: list[str],
+        mode: Mode,
+        k: int,
+    ) -> list[Retrieved]:
+        fused = self._search(variants, vectors, kbs, mode, k)
+        ids = [cid for cid, _, _ in fused]
+        found = passages(self.store, ids)
         similarity: dict[int, float] = {}
         if vectors is not None:
-            ids = [cid for cid, _, _ in fused]
-            sims = await asyncio.to_thread(self.dense.similarities, kbs, ids, vectors)
-            similarity = dict(zip(ids, sims, strict=True))
+            similarity = dict(zip(ids, self.dense.similarities(kbs, ids, vectors), strict=True))
         return [
             Retrieved(found[cid], score, r, similarity.get(cid, 0.0))
             for cid, score, r in fused
@@ -168,11 +179,12 @@ class HybridRetriever:
         k: int,
     ) -> Fused:
         rankings: dict[str, list[Hit]] = {}
-        for i, variant in enumerate(variants):
-            if mode != "dense":
+        if mode != "dense":
+            for i, variant in enumerate(variants):
                 rankings[f"bm25:{i}"] = bm25(self.store, kbs, terms(variant), self.depth)
-            if vectors is not None:
-                rankings[f"dense:{i}"] = self.dense.search(kbs, vectors[i], self.depth)
+        if vectors is not None:  # all variants in one pass over the (memory-bound) matrices
+            for i, hits in enumerate(self.dense.search_many(kbs, vectors, self.depth)):
+                rankings[f"dense:{i}"] = hits
         if self.fusion == "rrf" or mode != "hybrid":
             fused = fuse_rrf(rankings)  # one kind of list: RRF is just its (merged) order
         else:

@@ -100,8 +100,14 @@ class DenseIndex:
         return ids, matrix
 
     def search(self, kbs: list[str], query: npt.NDArray[np.float32], k: int) -> list[Hit]:
+        return self.search_many(kbs, query[None, :], k)[0]
+
+    def search_many(
+        self, kbs: list[str], queries: npt.NDArray[np.float32], k: int
+    ) -> list[list[Hit]]:
+        """Best `k` chunks per query row; one matrix product per base for all queries."""
         if not kbs:
-            return []
+            return [[] for _ in range(len(queries))]
         generations = self.bases.generations(kbs)
         all_ids: list[npt.NDArray[np.int64]] = []
         all_scores: list[npt.NDArray[np.float32]] = []
@@ -111,14 +117,17 @@ class DenseIndex:
             ids, matrix = self._matrix(kb, generations[kb])
             if len(ids):
                 all_ids.append(ids)
-                all_scores.append(matrix @ query)
+                all_scores.append(matrix @ queries.T)  # (chunks, queries)
         if not all_ids:
-            return []
+            return [[] for _ in range(len(queries))]
         ids = np.concatenate(all_ids)
         scores = np.concatenate(all_scores)
-        top = np.argpartition(-scores, k - 1)[:k] if len(scores) > k else np.arange(len(scores))
-        top = top[np.argsort(-scores[top])]
-        return [Hit(int(ids[i]), float(scores[i])) for i in top]
+        out = []
+        for column in scores.T:
+            top = np.argpartition(-column, k - 1)[:k] if len(column) > k else np.arange(len(column))
+            top = top[np.argsort(-column[top])]
+            out.append([Hit(int(ids[i]), float(column[i])) for i in top])
+        return out
 
     def similarities(
         self, kbs: list[str], chunk_ids: list[int], queries: npt.NDArray[np.float32]
