@@ -52,8 +52,11 @@ def require_chromium() -> Path:
     return CHROMIUM if CHROMIUM.is_file() else Path(str(shutil.which("chromium")))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module. Not per session: sync Playwright keeps an event loop
+    running in this thread while it is open, which would break pytest-asyncio tests that run
+    after it."""
     executable = require_chromium()
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
@@ -118,7 +121,7 @@ def sign_in(page: Page, key: str) -> None:
     page.wait_for_selector("#chat:not([hidden])")
 
 
-def ask(page: Page, text: str, model: str | None = None) -> None:
+def ask(page: Page, text: str, model: str | None = None, timeout_ms: float = TIMEOUT_MS) -> None:
     """Send a message and wait until its answer is no longer streaming."""
     if model is not None:
         page.select_option("#model", model)
@@ -129,6 +132,7 @@ def ask(page: Page, text: str, model: str | None = None) -> None:
         """n => { const a = document.querySelectorAll('.msg.assistant');
                   return a.length > n && a[a.length - 1].dataset.status !== 'streaming'; }""",
         arg=count,
+        timeout=timeout_ms,
     )
 
 

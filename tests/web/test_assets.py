@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from agadir.config import Settings
 from agadir.web.assets import STATIC_DIR, AssetBundle, bundle
+from tests.servers import RunningServer
 
 BUDGET_GZIP_BYTES = 300 * 1024
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from agadir.gateway.app import create_app
-
-    app = create_app(settings, enable_echo=True)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://agadir") as c:
-            yield c
+def client(server: RunningServer) -> Iterator[httpx.Client]:
+    """The real server (sync client: these tests share the process with sync Playwright)."""
+    with httpx.Client(base_url=server.base_url) as c:
+        yield c
 
 
-async def test_index_is_served_with_a_strict_policy(client: httpx.AsyncClient) -> None:
-    r = await client.get("/", headers={"accept-encoding": "identity"})
+def test_index_is_served_with_a_strict_policy(client: httpx.Client) -> None:
+    r = client.get("/", headers={"accept-encoding": "identity"})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert "<html" in r.text and 'id="signin-form"' in r.text
@@ -39,17 +35,17 @@ async def test_index_is_served_with_a_strict_policy(client: httpx.AsyncClient) -
     assert r.headers["referrer-policy"] == "no-referrer"
 
 
-async def test_assets_go_out_gzipped_and_revalidate_with_etag(client: httpx.AsyncClient) -> None:
+def test_assets_go_out_gzipped_and_revalidate_with_etag(client: httpx.Client) -> None:
     raw = (STATIC_DIR / "js" / "i18n.js").read_bytes()
-    r = await client.get("/ui/js/i18n.js", headers={"accept-encoding": "gzip"})
+    r = client.get("/ui/js/i18n.js", headers={"accept-encoding": "gzip"})
     assert r.status_code == 200
     assert r.headers["content-encoding"] == "gzip"
     assert r.headers["content-type"].startswith("text/javascript")
     assert r.content == raw  # httpx decoded the gzip body: same bytes as the file
     assert int(r.headers["content-length"]) < len(raw) // 2
-    again = await client.get("/ui/js/i18n.js", headers={"if-none-match": r.headers["etag"]})
+    again = client.get("/ui/js/i18n.js", headers={"if-none-match": r.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
-    plain = await client.get("/ui/js/i18n.js", headers={"accept-encoding": "identity"})
+    plain = client.get("/ui/js/i18n.js", headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == raw
 
 
@@ -57,15 +53,15 @@ async def test_assets_go_out_gzipped_and_revalidate_with_etag(client: httpx.Asyn
     "path",
     ["/ui/../router.py", "/ui/%2e%2e/assets.py", "/ui/js/nope.js", "/ui/", "/ui/__init__.py"],
 )
-async def test_only_shipped_assets_are_served(client: httpx.AsyncClient, path: str) -> None:
-    r = await client.get(path)
+def test_only_shipped_assets_are_served(client: httpx.Client, path: str) -> None:
+    r = client.get(path)
     assert r.status_code == 404
     assert r.json()["error"]["type"] == "not_found_error"
 
 
-async def test_the_page_needs_no_key_but_the_api_still_does(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/")).status_code == 200
-    assert (await client.get("/v1/models")).status_code == 401
+def test_the_page_needs_no_key_but_the_api_still_does(client: httpx.Client) -> None:
+    assert client.get("/").status_code == 200
+    assert client.get("/v1/models").status_code == 401
 
 
 def test_every_module_import_and_asset_reference_is_shipped() -> None:

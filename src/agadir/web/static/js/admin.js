@@ -94,7 +94,7 @@ export class AdminView {
 
   renderTenants(tenants) {
     const { controls, content } = this.parts("tenants");
-    const name = h("input", { name: "tenant-name", required: true, pattern: "[a-z0-9._-]{1,63}", dir: "ltr" });
+    const name = h("input", { name: "tenant-name", required: true, pattern: "[a-z0-9._\\-]{1,63}", dir: "ltr" });
     const rpm = h("input", { name: "tenant-rpm", type: "number", min: 1, dir: "ltr" });
     const form = h(
       "form",
@@ -277,7 +277,7 @@ export class AdminView {
     }
     if (!bases.data.length) this.say("knowledge", t("noKnowledge"));
     clear(content).append(
-      bases.data.map((kb) =>
+      ...bases.data.map((kb) =>
         h(
           "details",
           { class: "kb", dataset: { kb: kb.name }, ontoggle: (e) => e.target.open && this.loadDocuments(kb, e.target) },

@@ -20,8 +20,11 @@ export function barChart(rows, { title = "", width = 560, rowHeight = 26, rtl = 
   const barSpace = width - labelWidth - valueWidth;
   const height = Math.max(rows.length, 1) * rowHeight + 8;
   const max = Math.max(1, ...rows.map((r) => r.value));
+  // Coordinates below are left-to-right; the svg is pinned to ltr so that text-anchor keeps
+  // that meaning inside a right-to-left page (each label's own bidi still applies).
   const svg = node("svg", {
     class: "chart",
+    direction: "ltr",
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,

@@ -4,7 +4,7 @@
 
 import { h, clear, $ } from "./dom.js";
 import { t } from "./i18n.js";
-import { fillBody, messageElement, storedError } from "./messages.js";
+import { fillBody, messageElement, metaElement, storedError } from "./messages.js";
 
 const CHAT = "/v1/chat/completions";
 
@@ -130,7 +130,7 @@ export class ChatView {
     const last = messages.length - 1;
     messages.forEach((message, i) => {
       this.list.append(
-        messageElement(message, { isLast: i === last, onRetry: () => this.retry() }),
+        messageElement(message, { isLast: i === last, index: i, onRetry: () => this.retry() }),
       );
     });
     this.list.lastElementChild?.scrollIntoView({ block: "end" });
@@ -253,6 +253,12 @@ export class ChatView {
       return; // no `lang` scope, rate-limited, offline: the badge is a nicety
     }
     this.store.touch(conversation);
-    if (conversation === this.conversation && !this.busy) this.render();
+    if (conversation !== this.conversation) return;
+    for (const message of targets) {
+      const index = conversation.messages.indexOf(message);
+      const meta = this.list.querySelector(`li.msg[data-index="${index}"] .meta`);
+      meta?.replaceWith(metaElement(message)); // in place: no re-render, selection kept
+    }
+    this.renderHistory();
   }
 }

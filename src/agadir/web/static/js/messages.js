@@ -52,11 +52,16 @@ export function fillBody(body, message) {
   else body.textContent = message.content;
 }
 
+/** Who wrote it and, once detected, the language badge (replaced in place when it arrives). */
+export function metaElement(message) {
+  const who = message.role === "user" ? t("you") : t("assistant");
+  return h("div", { class: "meta" }, h("span", { class: "who" }, who), badge(message));
+}
+
 /** The <li> for one message; `onRetry` is wired on the last answer only. */
-export function messageElement(message, { onRetry, isLast }) {
+export function messageElement(message, { onRetry, isLast, index }) {
   const body = h("div", { class: "body", dir: "auto" });
   fillBody(body, message);
-  const who = message.role === "user" ? t("you") : t("assistant");
   const status =
     message.status === "stopped"
       ? h("span", { class: "status" }, t("stopped"))
@@ -67,9 +72,9 @@ export function messageElement(message, { onRetry, isLast }) {
     "li",
     {
       class: `msg ${message.role} ${message.status ?? "done"}`,
-      dataset: { status: message.status ?? "done" },
+      dataset: { status: message.status ?? "done", index: String(index) },
     },
-    h("div", { class: "meta" }, h("span", { class: "who" }, who), badge(message)),
+    metaElement(message),
     body,
     status,
     sourceList(message.citations),
