@@ -102,7 +102,8 @@ async def test_no_scope_other_tenant_and_missing_base_get_the_same_403(api: Api)
 async def test_grounded_chat_returns_verified_citations(api: Api) -> None:
     reader = api.key("coop", "chat,models:*,kb:agri")
     r = await api.client.post(
-        "/v1/chat/completions", json=ask("Quand plante-t-on les tomates dans le Souss ?"),
+        "/v1/chat/completions",
+        json=ask("Quand plante-t-on les tomates dans le Souss ?"),
         headers=reader,
     )
     assert r.status_code == 200, r.text
@@ -174,3 +175,22 @@ async def test_upload_reports_each_file(api: Api) -> None:
     assert report["added"] == 1 and report["skipped"] == 2
     reasons = {f["name"]: f["reason"] for f in report["files"] if f["status"] == "skipped"}
     assert "duplicate" in reasons["dattes.md"] and reasons["junk.txt"]
+
+
+async def test_deterministic_answers_are_cached_until_a_source_is_erased(api: Api) -> None:
+    reader = api.key("coop", "chat,models:*,kb:agri")
+    admin = api.key("coop", "admin,kb:agri")
+    question = ask("Quand plante-t-on les tomates dans le Souss ?")
+    first = await api.client.post("/v1/chat/completions", json=question, headers=reader)
+    second = await api.client.post("/v1/chat/completions", json=question, headers=reader)
+    assert first.json()["choices"] == second.json()["choices"]
+    records = [r for r in api.records() if r["endpoint"] == "/v1/chat/completions"]
+    assert "cached_answer" not in records[-2]["extra"] and records[-1]["extra"]["cached_answer"]
+    with api.state.governance.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM kb_answers").scalar() == 1
+    docs = (await api.client.get("/v1/knowledge/agri/documents", headers=reader)).json()["data"]
+    for d in docs:
+        await api.client.delete(f"/v1/knowledge/agri/documents/{d['id']}", headers=admin)
+    with api.state.governance.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM kb_answers").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM kb_answer_sources").scalar() == 0

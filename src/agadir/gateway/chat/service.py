@@ -82,7 +82,7 @@ class ChatService:
         )
         messages = [ChatMessage(m.role, t) for m, t in zip(request.messages, texts, strict=True)]
         if self.grounding is not None:
-            messages = await ground(self.grounding, self.ctx, engine, messages, params.max_tokens)
+            messages = await ground(self.grounding, self.ctx, engine, messages, params)
         return engine, messages, params
 
     def _generate(
@@ -98,9 +98,13 @@ class ChatService:
     async def complete(self, request: ChatCompletionRequest) -> ChatCompletion:
         engine, messages, params = await self._prepare(request)
         model = self._generation_model(request)
-        result = await finish_generation(
-            self.state, self.ctx, model, await collect(self._generate(engine, messages, params))
-        )
+        cached = self.grounding.cached() if self.grounding is not None else None
+        generated = cached or await collect(self._generate(engine, messages, params))
+        if self.grounding is not None and cached is None:
+            self.grounding.remember(generated)
+        if cached is not None:
+            self.ctx.extra["cached_answer"] = True
+        result = await finish_generation(self.state, self.ctx, model, generated)
         return ChatCompletion(
             id=new_id("chatcmpl"),
             created=now(),

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agadir.engines.base import ChatMessage, Delta, Engine
+from agadir.engines.base import ChatMessage, Delta, Engine, Generation, SamplingParams
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.knowledge.access import knowledge
 from agadir.gateway.state import GatewayState
+from agadir.knowledge.answer_cache import AnswerCache, answer_key
 from agadir.knowledge.bases import KnowledgeBase
 from agadir.knowledge.grounding import no_answer, supporting, system_prompt, verified_citations
 from agadir.knowledge.retrieval import Retrieved, query_language
@@ -39,9 +40,32 @@ class Grounding:
     hits: list[Retrieved] = field(default_factory=list)
     lang: str = "und"
 
+    cache_key: str | None = None
+
     @property
     def unsupported(self) -> bool:
         return not self.hits
+
+    def cached(self) -> Generation | None:
+        """The cached answer for this exact grounded request, if any."""
+        if self.cache_key is None:
+            return None
+        hit = AnswerCache(self.service.store).get(self.cache_key)
+        if hit is None:
+            return None
+        return Generation(hit["text"], hit["finish_reason"], hit["prompt"], hit["completion"], [])
+
+    def remember(self, result: Generation) -> None:
+        if self.cache_key is None or result.finish_reason not in ("stop", "length"):
+            return
+        answer = {
+            "text": result.text,
+            "finish_reason": result.finish_reason,
+            "prompt": result.prompt_tokens,
+            "completion": result.completion_tokens,
+        }
+        documents = [h.passage.document_id for h in self.hits]
+        AnswerCache(self.service.store).put(self.cache_key, self.base.name, answer, documents)
 
     def citations(self, answer: str) -> list[dict[str, Any]]:
         return [c.to_dict() for c in verified_citations(self.service.docs, self.hits, answer)]
@@ -70,7 +94,7 @@ async def ground(
     ctx: RequestContext,
     engine: Engine,
     messages: list[ChatMessage],
-    max_tokens: int,
+    params: SamplingParams,
 ) -> list[ChatMessage]:
     """Retrieve for the last user message and return the messages with grounding prepended."""
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
@@ -82,8 +106,21 @@ async def ground(
         return messages
     conversation = [m for m in messages if m.role != "system"]
     used = sum([await engine.count_tokens(m.content) for m in conversation])
-    budget = engine.info().context_length - max_tokens - used - 64
+    budget = engine.info().context_length - params.max_tokens - used - 64
     prompt = await system_prompt(
         grounding.base.title, grounding.lang, grounding.hits, budget, engine.count_tokens
     )
-    return [ChatMessage("system", prompt), *conversation]
+    grounded = [ChatMessage("system", prompt), *conversation]
+    if params.temperature == 0 and not params.logprobs:
+        generation = grounding.service.bases.generations([grounding.base.name])
+        payload = [
+            [(m.role, m.content) for m in grounded],
+            params.max_tokens,
+            list(params.stop),
+            params.json_mode,
+        ]
+        grounding.cache_key = answer_key(
+            grounding.base.name, generation.get(grounding.base.name, 0), engine.info().model,
+            payload,
+        )  # fmt: skip
+    return grounded
