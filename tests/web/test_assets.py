@@ -125,3 +125,14 @@ def test_bundle_skips_hidden_and_unknown_files(tmp_path: Path) -> None:
     assert loaded.paths() == ["a.js", "sub/b.css"]
     assert loaded.get("a.js").gzipped is not None
     assert loaded.get("sub/b.css").gzipped is None  # too small to be worth it
+
+
+def test_a_missing_chromium_fails_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.web import conftest
+
+    monkeypatch.setattr(conftest, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(conftest.shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        conftest.require_chromium()
