@@ -139,3 +139,17 @@ async def test_search_never_crosses_into_other_bases(
         assert all(h.passage.kb == "agri" for h in hits), mode
         assert mode == "bm25" or hits  # dense always ranks something; BM25 shares no term
     assert [b.name for b in service.bases.all("coop")] == ["agri"]
+
+
+async def test_retention_purges_only_expired_documents(
+    service: KnowledgeService, tmp_path: Path
+) -> None:
+    service.bases.create("short", owner="coop", purpose="p", legal_basis="l", retention_days=30)
+    write(tmp_path / "s", "a.md", OLIVES)
+    await service.ingestor.ingest_paths("short", [tmp_path / "s"], owner="coop")
+    import time
+
+    assert await service.purge_expired(now=time.time() + 29 * 86400) == []
+    purged = await service.purge_expired(now=time.time() + 31 * 86400)
+    assert [(kb, n > 0) for kb, _, n in purged] == [("short", True)]
+    assert service.documents("short") == []

@@ -291,6 +291,16 @@ def erase(
 
 
 @app.command()
+def purge() -> None:
+    """Erase documents older than their base's retention (run it daily, e.g. from cron)."""
+    with _service() as (service, settings):
+        purged = asyncio.run(service.purge_expired())
+        for kb, doc_id, n in purged:
+            _audit(settings, service, "purge", kb=kb, document_id=doc_id, chunks=n)
+    console.print(f"purged {len(purged)} expired documents")
+
+
+@app.command()
 def export(
     name: Annotated[str, typer.Argument(help="Knowledge base.")],
     out: Annotated[Path | None, typer.Option(help="JSONL file (default: stdout).")] = None,

@@ -141,6 +141,25 @@ class KnowledgeService:
         await asyncio.to_thread(self.docs.compact)
         return n
 
+    async def purge_expired(self, now: float | None = None) -> list[tuple[str, str, int]]:
+        """Erase documents older than their base's `retention_days`; (kb, doc id, chunks)."""
+        import time
+
+        now = time.time() if now is None else now
+        purged: list[tuple[str, str, int]] = []
+        for base in self.bases.all():
+            if base.retention_days <= 0:
+                continue
+            cutoff = now - base.retention_days * 86400
+            for info in self.docs.in_base(base.name):
+                if info.added_at < cutoff:
+                    n = await asyncio.to_thread(self.docs.remove, base.name, info.id)
+                    purged.append((base.name, info.id, n))
+            self.dense.forget(base.name)
+        if purged:
+            await asyncio.to_thread(self.docs.compact)
+        return purged
+
     async def erase(self, name: str) -> tuple[int, int]:
         """Erase a whole base and everything in it; returns (documents, chunks) removed."""
         self.bases.get(name)
