@@ -23,6 +23,10 @@ from agadir.knowledge.retrieval import Retrieved, query_language
 from agadir.knowledge.service import KnowledgeService
 
 PASSAGES = 5
+# Passages given to the model, in tokens at most: prefill dominates a grounded answer on a CPU
+# (a 2k-token Arabic prompt takes SmolLM2 tens of seconds on 2 busy cores), and the citations
+# carry every supporting passage whole anyway.
+PASSAGE_BUDGET = 768
 KB_MODEL_PREFIX = "kb:"
 
 
@@ -106,7 +110,8 @@ async def ground(
         return messages
     conversation = [m for m in messages if m.role != "system"]
     used = sum([await engine.count_tokens(m.content) for m in conversation])
-    budget = engine.info().context_length - params.max_tokens - used - 64
+    room = engine.info().context_length - params.max_tokens - used - 64
+    budget = min(room, PASSAGE_BUDGET)
     prompt = await system_prompt(
         grounding.base.title, grounding.lang, grounding.hits, budget, engine.count_tokens
     )
