@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +16,7 @@ from sqlalchemy import select, update
 from agadir.audit import AuditChain
 from agadir.config import Settings
 from agadir.gateway.app import create_app
+from agadir.gateway.governance.middleware import AuditMiddleware
 from agadir.gateway.state import GatewayState
 from agadir.governance import Limits
 from agadir.store.schema import api_keys, audit_log
@@ -188,3 +191,69 @@ async def test_dev_open_serves_without_a_key_and_says_so(settings: Settings) -> 
     start = next(b for b in bodies if b["kind"] == "event")
     assert start["extra"]["dev_open"] is True
     assert any(b["tenant"] == "dev" and b["status"] == 200 for b in bodies)
+
+
+async def test_hashed_content_is_the_sha256_of_what_was_sent_and_answered(
+    governed: Governed,
+) -> None:
+    """Hashing happens in the audit writer's process; it must hash the masked texts."""
+    key = governed.key("notary", "chat,models:echo", pii_mode="mask", audit_content="hash")
+    r = await governed.client.post(CHAT, json=chat("call 0612345678 now"), headers=auth(key))
+    reply = r.json()["choices"][0]["message"]["content"]
+    record = governed.records()[-1]
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    assert record["content"] == {
+        "request_sha256": digest("call [PHONE] now"),
+        "response_sha256": digest(reply),
+    }
+    assert record["pii"] == {"PHONE": 1}  # the echo repeats the masked text: none out
+
+
+async def test_revoking_or_disabling_here_refuses_the_next_request(governed: Governed) -> None:
+    """No cache delay for changes made through this server (the admin API uses these)."""
+    gov = governed.state.governance
+    key = governed.key("port", "chat,models:echo")
+    spare = governed.key("port", "chat,models:echo")
+    for k in (key, spare):  # both keys are now in the key cache
+        assert (
+            await governed.client.post(CHAT, json=chat("a"), headers=auth(k))
+        ).status_code == 200
+    gov.keys.revoke(key.split("_")[1])
+    r = await governed.client.post(CHAT, json=chat("a"), headers=auth(key))
+    assert r.status_code == 401 and error_of(r)["code"] == "revoked_api_key"
+    gov.tenants.disable("port")
+    r = await governed.client.post(CHAT, json=chat("a"), headers=auth(spare))
+    assert r.status_code == 401 and error_of(r)["code"] == "tenant_disabled"
+    assert [rec["status"] for rec in governed.records()[-2:]] == [401, 401]
+
+
+async def test_every_answer_is_durable_before_the_client_reads_it(governed: Governed) -> None:
+    """Concurrent requests: each 200 the client holds already has its own record stored."""
+    key = governed.key("archive", "chat,models:echo", audit_content="full")
+
+    async def one(i: int) -> bool:
+        r = await governed.client.post(CHAT, json=chat(f"note {i}"), headers=auth(key))
+        assert r.status_code == 200
+        contents = [rec["content"] for rec in governed.records() if rec["tenant"] == "archive"]
+        return {"request": f"note {i}", "response": f"note {i}"} in contents
+
+    assert all(await asyncio.gather(*(one(i) for i in range(20))))
+    assert governed.state.governance.writer.stats.commits < 20  # group commit did group
+
+
+async def test_routes_authenticate_without_the_audit_middleware(settings: Settings) -> None:
+    """`authenticated` falls back to checking the key itself when no middleware did."""
+    app = create_app(settings, enable_echo=True)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not AuditMiddleware]
+    async with app.router.lifespan_context(app):
+        gov = app.state.agadir.governance
+        gov.tenants.create("lab")
+        key = gov.keys.create("lab", "chat,models:echo").plaintext
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+            assert (await client.post(CHAT, json=chat("x"), headers=auth(key))).status_code == 200
+            r = await client.post(CHAT, json=chat("x"))
+            assert r.status_code == 401 and error_of(r)["code"] == "missing_api_key"

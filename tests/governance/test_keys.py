@@ -146,3 +146,36 @@ def test_rotate_refuses_revoked_keys(store):
     keys.revoke(created.info.id)
     with pytest.raises(KeyStateError, match="revoked"):
         keys.rotate(created.info.id)
+
+
+def test_changes_made_in_this_process_skip_the_cache(store):
+    """With an hour-long cache TTL, a revocation and a tenant change made through this
+    process's services still apply to the very next request."""
+    keys = KeyService(store, cache_ttl_s=3600.0)
+    tenants = TenantService(store, on_change=keys.forget_tenant)
+    tenants.create("gamma", pii_mode="mask")
+    first, second = keys.create("gamma", "chat"), keys.create("gamma", "chat")
+    assert keys.authenticate(first.plaintext).tenant.pii_mode == "mask"
+    keys.authenticate(second.plaintext)
+    keys.revoke(first.info.id)
+    with pytest.raises(AuthenticationError) as info:
+        keys.authenticate(first.plaintext)
+    assert info.value.code == "revoked_api_key"
+    tenants.update("gamma", pii_mode="block", limits=Limits(rpm=7))
+    principal = keys.authenticate(second.plaintext)
+    assert principal.tenant.pii_mode == "block" and principal.tenant.limits.rpm == 7
+    tenants.disable("gamma")
+    with pytest.raises(AuthenticationError) as info:
+        keys.authenticate(second.plaintext)
+    assert info.value.code == "tenant_disabled"
+    tenants.enable("gamma")
+    assert keys.authenticate(second.plaintext).key_id == second.info.id
+
+
+def test_scope_answers_are_memoised_but_bounded(keys):
+    principal = keys.authenticate(keys.create("acme", "chat,models:smol*").plaintext)
+    for i in range(600):  # client-chosen names must not grow the memo without bound
+        assert principal.allows(f"models:smol-{i}") and not principal.allows(f"models:x{i}")
+    assert len(principal.scopes._memo) <= 256
+    assert principal.allows("chat") and not principal.allows("admin")
+    assert principal.allows("chat")  # a memoised answer is the same answer

@@ -7,7 +7,7 @@ stores personal data values: PII is counted by type.
 from agadir.audit.chain import GENESIS
 from agadir.audit.errors import AuditKeyError, AuditUnavailableError
 from agadir.audit.export import export_jsonl
-from agadir.audit.record import AuditRecord, ContentPolicy, content_for
+from agadir.audit.record import AuditRecord, ContentPolicy, PendingContent, content_for
 from agadir.audit.retention import PurgeResult, purge
 from agadir.audit.signing import load_key, load_or_create_key
 from agadir.audit.verify import AuditChain, VerifyReport
@@ -21,6 +21,7 @@ __all__ = [
     "AuditUnavailableError",
     "AuditWriter",
     "ContentPolicy",
+    "PendingContent",
     "PurgeResult",
     "VerifyReport",
     "WriterStats",

@@ -125,9 +125,6 @@ class ProcessAuditWriter:
         self._process = process
         return self
 
-    def _alive(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
     def close(self, timeout: float = 30.0) -> None:
         """Let the child finish its batch, then stop it."""
         if self._closed:
@@ -147,17 +144,24 @@ class ProcessAuditWriter:
         self._fail(error)
 
     # -- appending ------------------------------------------------------------------------------
-    async def append(self, record: AuditRecord) -> int:
+    def submit(self, record: AuditRecord) -> asyncio.Future[int]:
+        """Queue `record`; the future resolves to its seq once durable (or fails with
+        `AuditUnavailableError`). Plain function: the caller awaits the future in its own frame,
+        so only its coroutine chain is suspended and resumed, not one more level per helper."""
         if self._closed:
             raise AuditUnavailableError("the audit writer is shut down; the server is stopping")
         loop = asyncio.get_running_loop()
-        self._bind(loop)
+        if self._loop is not loop:
+            self._bind(loop)
         future: asyncio.Future[int] = loop.create_future()
         self._pending.append((record, future))
         if self._inflight is None and not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._send)  # gather everything appended in this loop iteration
-        return await future
+        return future
+
+    async def append(self, record: AuditRecord) -> int:
+        return await self.submit(record)
 
     @property
     def _rfd(self) -> int:
@@ -176,16 +180,10 @@ class ProcessAuditWriter:
                     pipe.close()
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        if not self._alive():
-            self._unwatch()
-            if self._process is not None:
-                self._process.wait()
-                self._close_pipes()
-            self._process = None
-            self.start()
-        if self._loop is not loop:
-            self._unwatch()
-            self._loop = loop
+        """Watch the child's replies from `loop` (the first append, or a new loop in tests)."""
+        self._unwatch()
+        self._loop = loop
+        if self._process is not None:
             loop.add_reader(self._rfd, self._on_reply)
 
     def _unwatch(self) -> None:
@@ -194,9 +192,30 @@ class ProcessAuditWriter:
                 self._loop.remove_reader(self._rfd)
         self._loop = None
 
+    def _ensure_child(self) -> None:
+        """Replace a child that is gone while no batch was in flight (it died idle, or a
+        failure removed it): nothing pending ever reached it, so the batch can go to a new one.
+        Checked once per batch, not once per record (each check is a waitpid call)."""
+        if self._process is not None and self._process.poll() is None:
+            return
+        loop = self._loop
+        self._unwatch()
+        if self._process is not None:
+            self._process.wait()
+            self._close_pipes()
+        self._process = None
+        self.start()
+        if loop is not None:
+            self._bind(loop)
+
     def _send(self) -> None:
         self._scheduled = False
-        if self._inflight is not None or not self._pending or not self._alive():
+        if self._inflight is not None or not self._pending:
+            return
+        try:
+            self._ensure_child()
+        except OSError as exc:
+            self._child_gone(f"cannot start the audit writer process ({exc})")
             return
         batch = self._pending[: self._max_batch]
         self._pending = self._pending[self._max_batch :]

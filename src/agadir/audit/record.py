@@ -11,7 +11,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 ContentPolicy = Literal["none", "hash", "full"]
 
@@ -30,6 +30,16 @@ def content_for(
             if value is not None
         }
     return {name: value for name, value in texts.items() if value is not None}
+
+
+class PendingContent(NamedTuple):
+    """The texts of a request and the tenant's policy, resolved (hashed, kept or dropped) by
+    `AuditRecord.body` — in the audit writer's process, so the gateway's event loop does not
+    spend its time hashing."""
+
+    policy: ContentPolicy
+    request: str | None
+    response: str | None
 
 
 @dataclass
@@ -51,13 +61,16 @@ class AuditRecord:
     pii: dict[str, int] = field(default_factory=dict)
     quota: dict[str, int] = field(default_factory=dict)
     chunks: list[str] = field(default_factory=list)
-    content: dict[str, str] | None = None
+    content: dict[str, str] | PendingContent | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     ts: float = field(default_factory=time.time)
 
     def body(self, seq: int) -> dict[str, Any]:
         """The hashed JSON object; `seq` is assigned by the writer under the chain lock."""
         ts = round(self.ts, 6)
+        content = self.content
+        if isinstance(content, PendingContent):
+            content = content_for(*content)
         return {
             "seq": seq,
             "kind": self.kind,
@@ -75,6 +88,6 @@ class AuditRecord:
             "pii": self.pii,
             "quota": self.quota,
             "chunks": self.chunks,
-            "content": self.content,
+            "content": content,
             **({"extra": self.extra} if self.extra else {}),
         }

@@ -5,9 +5,10 @@ is 256 random bits. Why SHA-256 and not scrypt/argon2: those slow hashes protect
 passwords* against guessing; a 256-bit random secret cannot be guessed, so a salted fast hash is
 as safe and keeps the request path at microseconds. Only the hash ever reaches the database.
 
-Authentication caches key rows (not secrets) per process for `cache_ttl_s` (1 s by default), so
-a revocation made by another process or replica takes effect within that time; revocations made
-through this service take effect immediately.
+Authentication caches key rows (digests, never secrets) per process for `cache_ttl_s` (1 s by
+default), so a revocation or a tenant change made by another process or replica takes effect
+within that time; revocations made through this service, and tenant changes made through a
+`TenantService` wired to `forget_tenant`, take effect immediately in this process.
 """
 
 from __future__ import annotations
@@ -110,8 +111,9 @@ class KeyService:
         self._clock = clock
         self._ttl = cache_ttl_s
         self._cache_size = cache_size
-        self._cache: dict[str, _Cached | None] = {}
-        self._cache_times: dict[str, float] = {}
+        # key id -> (monotonic time fetched, row or None for an unknown id). Read without the
+        # lock (a dict lookup is atomic); filled and emptied under it.
+        self._cache: dict[str, tuple[float, _Cached | None]] = {}
         self._lock = threading.Lock()
         self._tenants = TenantService(store, clock=clock)
 
@@ -236,9 +238,9 @@ class KeyService:
 
     def _lookup(self, key_id: str) -> _Cached | None:
         now = time.monotonic()
-        with self._lock:
-            if key_id in self._cache and now - self._cache_times[key_id] < self._ttl:
-                return self._cache[key_id]
+        hit = self._cache.get(key_id)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
         query = (
             select(
                 api_keys,
@@ -273,12 +275,19 @@ class KeyService:
         with self._lock:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
-                self._cache_times.clear()
-            self._cache[key_id] = entry
-            self._cache_times[key_id] = now
+            self._cache[key_id] = (now, entry)
         return entry
 
     def _forget(self, key_id: str) -> None:
         with self._lock:
             self._cache.pop(key_id, None)
-            self._cache_times.pop(key_id, None)
+
+    def forget_tenant(self, tenant: str) -> None:
+        """Drop the cached keys of `tenant` so its next request reads the changed row (a
+        disabled tenant is refused at once, new limits or PII policy apply at once)."""
+        with self._lock:
+            stale = [
+                k for k, (_, e) in self._cache.items() if e is not None and e.info.tenant == tenant
+            ]
+            for key_id in stale:
+                del self._cache[key_id]

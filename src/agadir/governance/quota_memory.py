@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from agadir.governance.buckets import BucketPlan, refill
+from agadir.governance.buckets import BucketPlan
 from agadir.store import Store
 from agadir.store.schema import quota_buckets
 
@@ -92,8 +92,11 @@ class MemoryQuotaBackend:
                 state = levels.get(subject)
                 if state is None:
                     continue
-                level = refill(state[0], state[1], now, state[2], state[3]) + amount
-                state[0] = state[2] if level > state[2] else level
+                level, updated, capacity = state[0], state[1], state[2]
+                if now > updated:
+                    level += (now - updated) * state[3]
+                level = (capacity if level > capacity else level) + amount
+                state[0] = capacity if level > capacity else level
                 state[1] = now
             self._dirty.update(subjects)
 

@@ -26,7 +26,9 @@ from agadir.store import Store
 def format_reset(seconds: float) -> str:
     """OpenAI's duration style for x-ratelimit-reset-*: `0s`, `1.5s`, `6m0s`, `2h3m4s`."""
     if seconds < 60:
-        return f"{math.ceil(seconds * 10) / 10:g}s"
+        tenths = math.ceil(seconds * 10)  # rounded up: never promise a refill too early
+        whole, frac = divmod(tenths, 10)
+        return f"{whole}.{frac}s" if frac else f"{whole}s"
     total = math.ceil(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -35,7 +37,11 @@ def format_reset(seconds: float) -> str:
 
 def _tightest(levels: Sequence[float], index: tuple[int, ...]) -> int:
     """The bucket of `index` with the lowest level (the first on ties)."""
-    return index[0] if len(index) == 1 else min(index, key=levels.__getitem__)
+    best = index[0]
+    for i in index[1:]:
+        if levels[i] < levels[best]:
+            best = i
+    return best
 
 
 _HEADER_NAMES = tuple(

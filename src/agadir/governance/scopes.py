@@ -14,7 +14,7 @@ operations and nothing more; the first-serve admin key simply lists every scope.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agadir.governance.errors import InvalidScopeError, PermissionDeniedError
 
@@ -55,13 +55,21 @@ def _matches(pattern: str, name: str) -> bool:
     return pattern == name
 
 
+_MEMO_SIZE = 256
+
+
 @dataclass(frozen=True)
 class ScopeSet:
-    """The scopes of one key, split for fast checks."""
+    """The scopes of one key, split for fast checks. Answers are memoised per set (the same
+    few scopes are asked on every request of a key); the memo is bounded because resource
+    names come from clients."""
 
     plain: frozenset[str]
     models: tuple[str, ...]
     kbs: tuple[str, ...]
+    _memo: dict[str, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def of(cls, scopes: frozenset[str]) -> ScopeSet:
@@ -73,11 +81,19 @@ class ScopeSet:
 
     def allows(self, scope: str) -> bool:
         """True when `scope` (e.g. "chat", "models:smollm2", "kb:laws") is granted."""
+        known = self._memo.get(scope)
+        if known is not None:
+            return known
         kind, sep, name = scope.partition(":")
         if not sep:
-            return scope in self.plain
-        patterns = self.models if kind == "models" else self.kbs if kind == "kb" else ()
-        return any(_matches(p, name) for p in patterns)
+            answer = scope in self.plain
+        else:
+            patterns = self.models if kind == "models" else self.kbs if kind == "kb" else ()
+            answer = any(_matches(p, name) for p in patterns)
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[scope] = answer
+        return answer
 
     def require(self, scope: str) -> None:
         if not self.allows(scope):

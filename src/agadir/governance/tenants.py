@@ -64,9 +64,18 @@ def _check_choice(value: str, allowed: Any, what: str) -> None:
 class TenantService:
     """Create, read, update and disable tenants."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_change(name)` runs after a tenant's row changed (policy, limits, disabled):
+        the gateway wires it to the key cache so the change applies to the next request."""
         self._store = store
         self._clock = clock
+        self._on_change = on_change
 
     def create(
         self,
@@ -138,7 +147,8 @@ class TenantService:
         return self.get(name)
 
     def disable(self, name: str) -> Tenant:
-        """Disable a tenant: all its keys stop authenticating (within the auth cache TTL)."""
+        """Disable a tenant: all its keys stop authenticating (at once in a process whose key
+        cache is wired to `on_change`, within the cache TTL in other processes)."""
         self._update(name, {"disabled_at": self._clock()})
         return self.get(name)
 
@@ -153,3 +163,5 @@ class TenantService:
             raise TenantNotFoundError(
                 f"no tenant named {name!r}; list them with `agadir tenants list`"
             )
+        if self._on_change is not None:
+            self._on_change(name)

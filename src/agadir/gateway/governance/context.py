@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
+from agadir.errors import AgadirError
 from agadir.governance import Principal, Reservation
 
 
@@ -16,6 +17,7 @@ class RequestContext:
     endpoint: str
     started: float = field(default_factory=time.perf_counter)
     principal: Principal | None = None
+    auth_error: AgadirError | None = None  # a refusal found at the edge, raised by the route
     model: str | None = None
     model_sha256: str | None = None
     prompt_tokens: int = 0

@@ -5,15 +5,23 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from agadir.gateway.governance.context import RequestContext, request_context
-from agadir.gateway.state import GatewayState, get_state
 
 
-async def authenticated(
-    request: Request, state: GatewayState = Depends(get_state)
-) -> RequestContext:
-    """Authenticate the caller (401 otherwise) and return the request's context."""
+async def authenticated(request: Request) -> RequestContext:
+    """The caller's context once authenticated; raises the 401 otherwise.
+
+    `AuditMiddleware` authenticates every audited request where it enters and leaves either
+    the principal or the refusal on the context, so this is a lookup on the hot routes. A
+    request that did not pass that middleware (a route outside its prefixes, an app built
+    without it) is authenticated here, the same way.
+    """
     ctx = request_context(request)
-    await state.governance.authenticate(ctx, request.headers.get("authorization"))
+    if ctx.principal is not None:
+        return ctx
+    if ctx.auth_error is not None:
+        raise ctx.auth_error
+    governance = request.app.state.agadir.governance
+    await governance.authenticate(ctx, request.headers.get("authorization"))
     return ctx
 
 

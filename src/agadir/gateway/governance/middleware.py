@@ -1,9 +1,11 @@
 """Audit every `/v1/*` and `/admin/*` request, allowed or denied, before its response completes.
 
-A non-streaming response is held back (its start and body are one burst anyway) until the
-record is committed; if the audit log cannot be written the client gets a 503 instead of an
-unaudited answer. A streamed response is audited by its service before the final `[DONE]`;
-when the client leaves early the record is written here once the stream has stopped.
+The caller's key is checked here, where the request enters (the route's `authenticated`
+dependency then only reads the outcome). A non-streaming response is held back (its start and
+body are one burst anyway) until the app has returned and the record is committed; if the
+audit log cannot be written the client gets a 503 instead of an unaudited answer. A streamed
+response is audited by its service before the final `[DONE]`; when the client leaves early the
+record is written here once the stream has stopped.
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ AUDITED_PREFIXES = ("/v1/", "/admin/")
 
 
 def _is_stream(message: Message) -> bool:
-    return any(
-        name == b"content-type" and value.startswith(b"text/event-stream")
-        for name, value in message.get("headers", [])
-    )
+    for name, value in message.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.startswith(b"text/event-stream"))
+    return False
+
+
+def _authorization(scope: Scope) -> str | None:
+    """The Authorization header (ASGI servers give lower-case names), as Starlette decodes it."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
 
 
 class AuditMiddleware:
@@ -34,21 +44,24 @@ class AuditMiddleware:
         self.governance = governance
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(AUDITED_PREFIXES):
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path.startswith(AUDITED_PREFIXES):
             await self.app(scope, receive, send)
             return
         gov = self.governance()
-        ctx = RequestContext(endpoint=scope["path"])
-        if scope["path"].startswith("/admin/"):
+        ctx = RequestContext(endpoint=path)
+        if path.startswith("/admin/"):
             ctx.kind = "admin"
         scope.setdefault("state", {})["agadir_ctx"] = ctx
-        held: Message | None = None
+        await gov.authenticate_edge(ctx, _authorization(scope))
+        held: Message | None = None  # the response start, until the record is durable
+        final: Message | None = None  # a one-part body, sent after the start
         status = 500
         streaming = False
         started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal held, status, streaming, started
+            nonlocal held, final, status, streaming, started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 streaming = _is_stream(message)
@@ -61,16 +74,13 @@ class AuditMiddleware:
                 else:
                     held = message
                 return
-            if held is not None and not message.get("more_body", False):
-                try:
-                    await gov.audit(ctx, status)
-                except AuditUnavailableError as exc:
-                    await _refuse(send, exc.message)
-                    held = None
-                    started = True
-                    return
             if held is not None:
-                await send(held)
+                if final is None and not message.get("more_body", False):
+                    # Whole body in one part (every JSON answer): keep it and return, so the
+                    # app's frames unwind now and only this middleware waits for the record.
+                    final = message
+                    return
+                await send(held)  # a body in parts: it streams, and is audited at its end
                 held = None
                 started = True
             await send(message)
@@ -83,6 +93,17 @@ class AuditMiddleware:
                 with contextlib.suppress(AuditUnavailableError):
                     await gov.audit(ctx, 500)
             raise
+        if final is not None and held is not None:
+            try:
+                future = gov.submit_audit(ctx, status)
+                if future is not None:
+                    await future
+            except AuditUnavailableError as exc:
+                await _refuse(send, exc.message)
+                return
+            await send(held)
+            await send(final)
+            return
         if not ctx.audited:  # a stream the client abandoned, or a response without a body
             if streaming and ctx.error_type is None:
                 ctx.error_type = "client_disconnected"

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from agadir.audit import AuditRecord, content_for, load_or_create_key
+from agadir.audit import AuditRecord, PendingContent, load_or_create_key
 from agadir.audit.process_writer import ProcessAuditWriter
 from agadir.config import Settings
 from agadir.engines.manager import ModelEntry
+from agadir.errors import AgadirError
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.pii_stream import StreamingPiiFilter
 from agadir.governance import (
@@ -26,6 +27,7 @@ from agadir.governance import (
     Principal,
     QuotaService,
     ScopeSet,
+    Tenant,
     TenantNotFoundError,
     TenantService,
     ensure_admin_key,
@@ -37,6 +39,7 @@ from agadir.store import Store, open_store
 log = logging.getLogger("agadir.governance")
 T = TypeVar("T")
 DEV_TENANT = "dev"
+_Policies = tuple[PiiPolicy | None, PiiPolicy | None]  # (input, output); None when off
 
 
 class Governance:
@@ -47,8 +50,9 @@ class Governance:
     ) -> None:
         self.settings = settings
         self.store = store or open_store(settings.resolved_database_url)
-        self.tenants = TenantService(self.store)
         self.keys = KeyService(self.store)
+        # tenant changes made here (admin API) reach the key cache at once, not after its TTL
+        self.tenants = TenantService(self.store, on_change=self.keys.forget_tenant)
         self.quotas = QuotaService(self.store)
         self.writer = ProcessAuditWriter(
             self.store.url, load_or_create_key(settings.ensure_home())
@@ -57,6 +61,7 @@ class Governance:
         # PostgreSQL calls block on the network: run them off the event loop.
         self._offload = self.store.kind == "postgresql"
         self._dev_principal = self._make_dev_principal() if dev_open else None
+        self._policies: dict[tuple[str, str], _Policies] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def admin_key_file(self) -> str | None:
@@ -98,6 +103,15 @@ class Governance:
         ctx.principal = principal
         return principal
 
+    async def authenticate_edge(self, ctx: RequestContext, authorization: str | None) -> None:
+        """Authenticate where the request enters (the audit middleware) and keep a refusal on
+        `ctx` for the route's `authenticated` dependency to raise: the route decides whether it
+        needs a key, and the refusal reaches the client through the usual error handlers."""
+        try:
+            await self.authenticate(ctx, authorization)
+        except AgadirError as exc:
+            ctx.auth_error = exc
+
     # -- before the engine ----------------------------------------------------------------------
     async def admit(
         self,
@@ -108,7 +122,7 @@ class Governance:
         texts: Sequence[str],
         max_tokens: int,
     ) -> list[str]:
-        """Check scope and model, reserve quota, apply the input PII policy; return the texts
+        """Check scope and model, apply the input PII policy, reserve quota; return the texts
         to send to the engine."""
         principal = ctx.principal
         assert principal is not None, "authenticate first"
@@ -116,35 +130,52 @@ class Governance:
         if entry is not None:
             principal.require_model(entry.name)
             ctx.model, ctx.model_sha256 = entry.name, entry.sha256
-        policy = self._policy(principal, inbound=True)
-        out = list(texts)
-        if policy.mode is not PiiMode.OFF:
-            results = [policy.apply(text) for text in out]  # block raises PiiBlockedError (400)
-            for result in results:
-                ctx.count_pii(result.counts_for_audit(), "in")
-            out = [r.text for r in results]
-        estimate = sum(len(t) for t in out) // 3 + max_tokens
-        reservation = await self._call(self.quotas.reserve, principal, estimate)
+        policy = self._policies_for(principal.tenant)[0]
+        if policy is None:
+            out = list(texts)
+        else:
+            out = []
+            for text in texts:
+                result = policy.apply(text)  # block raises PiiBlockedError (400)
+                if result.counts:
+                    ctx.count_pii(result.counts_for_audit(), "in")
+                out.append(result.text)
+        estimate = sum(map(len, out)) // 3 + max_tokens
+        if self._offload:
+            reservation = await asyncio.to_thread(self.quotas.reserve, principal, estimate)
+        else:
+            reservation = self.quotas.reserve(principal, estimate)
         ctx.reservation = reservation
-        ctx.quota = dict(reservation.state)
-        ctx.rate_headers = dict(reservation.headers)
+        ctx.quota = reservation.state  # a fresh dict per reservation: no copy needed
+        ctx.rate_headers = reservation.headers
         ctx.request_text = (
             json.dumps(out, ensure_ascii=False) if len(out) > 1 else out[0] if out else ""
         )
         return out
 
-    def _policy(self, principal: Principal, *, inbound: bool) -> PiiPolicy:
-        mode = PiiMode(principal.tenant.pii_mode)
-        if not inbound and mode is PiiMode.BLOCK:
-            mode = PiiMode.MASK  # an answer cannot be refused after the fact: mask it instead
-        secret = principal.tenant.pseudonym_secret.encode()
-        return PiiPolicy(mode=mode, secret=secret)
+    def _policies_for(self, tenant: Tenant) -> _Policies:
+        """The tenant's PII policies for input and output, built once per (mode, secret)."""
+        key = (tenant.pii_mode, tenant.pseudonym_secret)
+        pair = self._policies.get(key)
+        if pair is None:
+            mode = PiiMode(tenant.pii_mode)
+            secret = tenant.pseudonym_secret.encode()
+            # an answer cannot be refused after the fact: block masks the output instead
+            out_mode = PiiMode.MASK if mode is PiiMode.BLOCK else mode
+            pair = (
+                None if mode is PiiMode.OFF else PiiPolicy(mode=mode, secret=secret),
+                None if out_mode is PiiMode.OFF else PiiPolicy(mode=out_mode, secret=secret),
+            )
+            if len(self._policies) >= 1024:
+                self._policies.clear()
+            self._policies[key] = pair
+        return pair
 
     def output_filter(self, ctx: RequestContext) -> StreamingPiiFilter | None:
         """A filter for generated text under the tenant's policy, or None when it is off."""
         assert ctx.principal is not None
-        policy = self._policy(ctx.principal, inbound=False)
-        return None if policy.mode is PiiMode.OFF else StreamingPiiFilter(policy)
+        policy = self._policies_for(ctx.principal.tenant)[1]
+        return None if policy is None else StreamingPiiFilter(policy)
 
     # -- after the engine -----------------------------------------------------------------------
     async def settle(
@@ -157,28 +188,39 @@ class Governance:
     ) -> None:
         ctx.prompt_tokens, ctx.completion_tokens = prompt_tokens, completion_tokens
         ctx.response_text = response_text
-        if pii is not None:
+        if pii is not None and pii.counts:
             ctx.count_pii(pii.counts, "out")
         if ctx.reservation is not None:
             reservation, ctx.reservation = ctx.reservation, None
-            await self._call(self.quotas.settle, reservation, prompt_tokens + completion_tokens)
+            used = prompt_tokens + completion_tokens
+            if self._offload:
+                await asyncio.to_thread(self.quotas.settle, reservation, used)
+            else:
+                self.quotas.settle(reservation, used)
 
-    async def audit(self, ctx: RequestContext, status: int) -> None:
-        """Write the request's record; returns once it is durable. Idempotent."""
+    def submit_audit(self, ctx: RequestContext, status: int) -> asyncio.Future[int] | None:
+        """Queue the request's record; the future resolves once it is durable. None when the
+        request was already audited (idempotent). For callers that await in their own frame;
+        others use `audit`."""
         if ctx.audited:
-            return
+            return None
         ctx.audited = True
         # An unsettled reservation (client gone mid-stream, engine failure) stays charged at its
         # estimate: cheaper to over-count an aborted request than to let aborts dodge quotas.
         principal = ctx.principal
-        policy = principal.tenant.audit_content if principal else "none"
-        await self.writer.append(
+        tenant = key_id = content = None
+        if principal is not None:
+            tenant, key_id = principal.tenant.name, principal.key_id
+            policy = principal.tenant.audit_content
+            if policy != "none":  # hashed (or kept) by the writer process, not on this loop
+                content = PendingContent(policy, ctx.request_text, ctx.response_text)
+        return self.writer.submit(
             AuditRecord(
                 endpoint=ctx.endpoint,
                 status=status,
                 kind=ctx.kind,
-                tenant=principal.tenant.name if principal else None,
-                key_id=principal.key_id if principal else None,
+                tenant=tenant,
+                key_id=key_id,
                 model=ctx.model,
                 model_sha256=ctx.model_sha256,
                 prompt_tokens=ctx.prompt_tokens,
@@ -188,7 +230,13 @@ class Governance:
                 pii=ctx.pii,
                 quota=ctx.quota,
                 chunks=ctx.chunks,
-                content=content_for(policy, ctx.request_text, ctx.response_text),
+                content=content,
                 extra=ctx.extra,
             )
         )
+
+    async def audit(self, ctx: RequestContext, status: int) -> None:
+        """Write the request's record; returns once it is durable. Idempotent."""
+        future = self.submit_audit(ctx, status)
+        if future is not None:
+            await future
