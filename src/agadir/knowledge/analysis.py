@@ -13,6 +13,7 @@ those languages is helped by the dense side of the hybrid search instead.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from agadir.lang.normalization import normalize
@@ -65,9 +66,18 @@ def terms(text: str) -> list[str]:
     return out
 
 
-def fts_query(words: list[str]) -> str | None:
-    """An FTS5 MATCH expression that ORs the distinct terms, each quoted (no syntax injection)."""
+def kb_token(kb: str) -> str:
+    """The single index token standing for a base in the FTS5 table (names may contain
+    characters the tokenizer splits on, so they cannot be matched as themselves)."""
+    return "kb" + hashlib.sha256(kb.encode()).hexdigest()[:20]
+
+
+def fts_query(words: list[str], kbs: list[str]) -> str | None:
+    """An FTS5 MATCH expression: the distinct terms ORed (each quoted: no syntax injection),
+    restricted to the bases' tokens by a column filter."""
     distinct = list(dict.fromkeys(w.replace('"', "") for w in words if w))
-    if not distinct:
+    if not distinct or not kbs:
         return None
-    return " OR ".join(f'"{w}"' for w in distinct)
+    terms_part = " OR ".join(f'"{w}"' for w in distinct)
+    bases_part = " OR ".join(kb_token(kb) for kb in kbs)
+    return f"{{kbtoken}} : ({bases_part}) AND {{terms}} : ({terms_part})"

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, delete, func, select
 
+from agadir.knowledge.analysis import kb_token
 from agadir.knowledge.bases import bump_generation
 from agadir.knowledge.document import ChunkSpan, ExtractedDocument
 from agadir.store import Store
@@ -142,9 +143,9 @@ class DocumentIndex:
                 conn.execute(kb_chunks.insert(), rows)
             if self.store.kind == "sqlite" and rows:
                 conn.exec_driver_sql(
-                    "INSERT INTO kb_chunks_fts(rowid, terms, kb) "
-                    "SELECT id, terms, kb FROM kb_chunks WHERE document_id = ?",
-                    (doc_id,),
+                    "INSERT INTO kb_chunks_fts(rowid, terms, kbtoken) "
+                    "SELECT id, terms, ? FROM kb_chunks WHERE document_id = ?",
+                    (kb_token(kb), doc_id),
                 )
             bump_generation(conn, kb)
         return doc_id

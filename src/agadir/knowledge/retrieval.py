@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,6 +132,7 @@ class HybridRetriever:
         self.depth = depth
         self.fusion = fusion
         self.per_document = per_document
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="agadir-dense")
 
     async def retrieve(
         self,
@@ -179,11 +181,18 @@ class HybridRetriever:
         k: int,
     ) -> Fused:
         rankings: dict[str, list[Hit]] = {}
+        # The dense product (numpy) and the FTS query (SQLite) both release the GIL: run them
+        # side by side, all query variants in one pass over the memory-bound matrices.
+        dense = (
+            self._pool.submit(self.dense.search_many, kbs, vectors, self.depth)
+            if vectors is not None
+            else None
+        )
         if mode != "dense":
             for i, variant in enumerate(variants):
                 rankings[f"bm25:{i}"] = bm25(self.store, kbs, terms(variant), self.depth)
-        if vectors is not None:  # all variants in one pass over the (memory-bound) matrices
-            for i, hits in enumerate(self.dense.search_many(kbs, vectors, self.depth)):
+        if dense is not None:
+            for i, hits in enumerate(dense.result()):
                 rankings[f"dense:{i}"] = hits
         if self.fusion == "rrf" or mode != "hybrid":
             fused = fuse_rrf(rankings)  # one kind of list: RRF is just its (merged) order

@@ -51,16 +51,16 @@ class Passage:
 
 def bm25(store: Store, kbs: list[str], words: list[str], k: int) -> list[Hit]:
     """Best `k` chunks by BM25 (higher score = better) within `kbs`."""
-    query = fts_query(words)
-    if not kbs or query is None:
+    query = fts_query(words, kbs)
+    if query is None:
         return []
     with store.read() as conn:
         if store.kind == "sqlite":
             stmt = text(
-                "SELECT rowid, bm25(kb_chunks_fts) AS s FROM kb_chunks_fts "
-                "WHERE kb_chunks_fts MATCH :q AND kb IN :kbs ORDER BY s LIMIT :k"
-            ).bindparams(bindparam("kbs", expanding=True))
-            rows = conn.execute(stmt, {"q": query, "kbs": kbs, "k": k}).all()
+                "SELECT rowid, bm25(kb_chunks_fts, 1.0, 0.0) AS s FROM kb_chunks_fts "
+                "WHERE kb_chunks_fts MATCH :q ORDER BY s LIMIT :k"
+            )
+            rows = conn.execute(stmt, {"q": query, "k": k}).all()
             return [Hit(int(r[0]), -float(r[1])) for r in rows]
         tsquery = " | ".join(dict.fromkeys(words))
         stmt = text(

@@ -172,14 +172,15 @@ def _v4_knowledge(conn: Connection) -> None:
         Column("document_id", Text, primary_key=True, index=True),
     )
     md.create_all(conn, tables=[t for t in md.sorted_tables if t is not tenants])
-    # The BM25 index is engine-specific. SQLite: an FTS5 table keyed by chunk id, with the kb as
-    # an unindexed column so that the knowledge-base filter runs inside the MATCH query.
-    # PostgreSQL: a generated tsvector column ('simple' config: our analyser already folded and
-    # stemmed the terms) with a GIN index.
+    # The BM25 index is engine-specific. SQLite: an FTS5 table keyed by chunk id whose second
+    # column holds one opaque token per base (`kb_token`), so the knowledge-base filter is a
+    # column filter answered by the index inside the MATCH (reading an unindexed column would
+    # cost a row lookup per candidate). PostgreSQL: a generated tsvector column ('simple'
+    # config: our analyser already folded and stemmed the terms) with a GIN index.
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
             "CREATE VIRTUAL TABLE kb_chunks_fts USING fts5("
-            "terms, kb UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')"
+            "terms, kbtoken, tokenize = 'unicode61 remove_diacritics 2')"
         )
     else:
         conn.exec_driver_sql(
