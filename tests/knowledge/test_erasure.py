@@ -64,9 +64,7 @@ async def test_erased_document_is_found_nowhere(service: KnowledgeService, tmp_p
 
     hits = await service.search(["agri"], MARKER, k=3, mode="bm25")
     assert hits and MARKER in hits[0].passage.text
-    assert (await service.search(["agri"], ARABIC_MARKER, k=3, mode="bm25"))
-    with service.store.read() as conn:  # make sure the marker really reached the files
-        conn.exec_driver_sql("SELECT 1")
+    assert await service.search(["agri"], ARABIC_MARKER, k=3, mode="bm25")
     assert traces(database_bytes(service)), "the marker should be stored before erasure"
 
     removed = await service.remove_document("agri", doc.id)
