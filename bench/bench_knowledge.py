@@ -150,7 +150,7 @@ def plot(found: dict[str, dict[str, list[int]]]) -> None:
 
     langs = [*sorted(k for k in found["hybrid"] if k != "all"), "all"]
     x = np.arange(len(langs))
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(figsize=(9.5, 3.5))
     for i, mode in enumerate(MODES):
         values = [statistics.mean(found[mode][lang]) for lang in langs]
         ax.bar(x + (i - 1.5) * 0.2, values, 0.2, label=mode)
@@ -159,7 +159,7 @@ def plot(found: dict[str, dict[str, list[int]]]) -> None:
     ax.axhline(0.9, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("recall@5")
     ax.set_title("Knowledge retrieval on the packs' questions, by question language")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     PNG.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(PNG, dpi=120)
