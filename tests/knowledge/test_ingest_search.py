@@ -153,3 +153,15 @@ async def test_retention_purges_only_expired_documents(
     purged = await service.purge_expired(now=time.time() + 31 * 86400)
     assert [(kb, n > 0) for kb, _, n in purged] == [("short", True)]
     assert service.documents("short") == []
+
+
+def test_postgres_uses_pgvector_when_the_server_has_it(service: KnowledgeService) -> None:
+    store = service.store
+    if store.kind != "postgresql":
+        assert not service.dense.in_database
+        return
+    with store.read() as conn:
+        available = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"
+        ).scalar()
+    assert service.dense.in_database == bool(available)

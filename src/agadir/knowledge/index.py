@@ -24,6 +24,7 @@ from sqlalchemy import Connection, delete, func, select
 from agadir.knowledge.analysis import kb_token
 from agadir.knowledge.bases import bump_generation
 from agadir.knowledge.document import ChunkSpan, ExtractedDocument
+from agadir.knowledge.search import has_pgvector, vector_literal
 from agadir.store import Store
 from agadir.store.schema import kb_answer_sources, kb_answers, kb_chunks, kb_documents
 
@@ -52,6 +53,7 @@ def document_id(kb: str, source: str) -> str:
 class DocumentIndex:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.pgvector = has_pgvector(store)
 
     def find(self, kb: str, source: str) -> DocumentInfo | None:
         docs = self._select(kb, kb_documents.c.source == source)
@@ -141,6 +143,15 @@ class DocumentIndex:
             ]
             if rows:
                 conn.execute(kb_chunks.insert(), rows)
+            if self.pgvector and rows:
+                conn.exec_driver_sql(
+                    "UPDATE kb_chunks SET embedding = CAST(%(v)s AS public.vector) "
+                    "WHERE document_id = %(d)s AND seq = %(s)s",
+                    [
+                        {"v": vector_literal(blobs[i]), "d": doc_id, "s": c.index}
+                        for i, c in enumerate(chunks)
+                    ],
+                )
             if self.store.kind == "sqlite" and rows:
                 conn.exec_driver_sql(
                     "INSERT INTO kb_chunks_fts(rowid, terms, kbtoken) "

@@ -71,12 +71,32 @@ def bm25(store: Store, kbs: list[str], words: list[str], k: int) -> list[Hit]:
         return [Hit(int(r[0]), float(r[1])) for r in rows]
 
 
+def has_pgvector(store: Store) -> bool:
+    """True when the store keeps vectors in a pgvector column (PostgreSQL with the extension)."""
+    if store.kind != "postgresql":
+        return False
+    with store.read() as conn:
+        found = conn.execute(
+            text(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'kb_chunks' AND column_name = 'embedding'"
+            )
+        ).first()
+    return found is not None
+
+
+def vector_literal(vector: npt.NDArray[np.float32]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+
+
 class DenseIndex:
-    """Per-base matrices of unit vectors, loaded lazily and refreshed by generation."""
+    """Exact inner-product search over unit vectors: pgvector in the database when the store
+    has it, otherwise per-base matrices in memory, loaded lazily and refreshed by generation."""
 
     def __init__(self, store: Store, bases: BaseRegistry) -> None:
         self.store = store
         self.bases = bases
+        self.in_database = has_pgvector(store)
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[int, npt.NDArray[np.int64], npt.NDArray[np.float32]]] = {}
 
@@ -108,6 +128,8 @@ class DenseIndex:
         """Best `k` chunks per query row; one matrix product per base for all queries."""
         if not kbs:
             return [[] for _ in range(len(queries))]
+        if self.in_database:
+            return [self._search_sql(kbs, q, k) for q in queries]
         generations = self.bases.generations(kbs)
         all_ids: list[npt.NDArray[np.int64]] = []
         all_scores: list[npt.NDArray[np.float32]] = []
@@ -129,21 +151,32 @@ class DenseIndex:
             out.append([Hit(int(ids[i]), float(column[i])) for i in top])
         return out
 
+    def _search_sql(self, kbs: list[str], query: npt.NDArray[np.float32], k: int) -> list[Hit]:
+        """pgvector: `<#>` is the negated inner product (= cosine for unit vectors). No ANN
+        index: an exact scan honours the base filter fully (an HNSW scan filters afterwards
+        and can return fewer than k rows)."""
+        stmt = text(
+            "SELECT id, -(embedding OPERATOR(public.<#>) CAST(:q AS public.vector)) AS s "
+            "FROM kb_chunks WHERE kb IN :kbs AND embedding IS NOT NULL "
+            "ORDER BY embedding OPERATOR(public.<#>) CAST(:q AS public.vector) LIMIT :k"
+        ).bindparams(bindparam("kbs", expanding=True))
+        with self.store.read() as conn:
+            rows = conn.execute(stmt, {"q": vector_literal(query), "kbs": kbs, "k": k}).all()
+        return [Hit(int(r[0]), float(r[1])) for r in rows]
+
     def similarities(
         self, kbs: list[str], chunk_ids: list[int], queries: npt.NDArray[np.float32]
     ) -> list[float]:
         """Best cosine of each chunk with any of the query vectors (0 for unknown chunks)."""
-        generations = self.bases.generations(kbs)
-        found: dict[int, float] = {}
-        wanted = np.asarray(chunk_ids, dtype=np.int64)
-        for kb in kbs:
-            if kb not in generations:
-                continue
-            ids, matrix = self._matrix(kb, generations[kb])
-            pos = np.searchsorted(ids, wanted)
-            for cid, p in zip(chunk_ids, pos.tolist(), strict=True):
-                if p < len(ids) and ids[p] == cid:
-                    found[cid] = float(np.max(queries @ matrix[p]))
+        if not chunk_ids:
+            return []
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(kb_chunks.c.id, kb_chunks.c.vector).where(
+                    kb_chunks.c.id.in_(chunk_ids), kb_chunks.c.kb.in_(kbs)
+                )
+            ).all()
+        found = {int(r[0]): float(np.max(queries @ np.frombuffer(r[1], dtype="<f4"))) for r in rows}
         return [found.get(cid, 0.0) for cid in chunk_ids]
 
     def forget(self, kb: str) -> None:

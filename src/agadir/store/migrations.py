@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 
 from agadir.store import schema
 from agadir.store.errors import SchemaTooNewError
@@ -188,6 +189,23 @@ def _v4_knowledge(conn: Connection) -> None:
             "GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED"
         )
         conn.exec_driver_sql("CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (tsv)")
+        _pgvector_column(conn)
+
+
+def _pgvector_column(conn: Connection) -> None:
+    """Add `kb_chunks.embedding vector(512)` when pgvector can be enabled; otherwise leave the
+    vectors in `bytea` only (dense search then runs in the gateway, as on SQLite).
+
+    The extension goes in `public` so that every schema of the database (tests use one schema
+    each) finds the same type. A role that may not create it is not an error: the savepoint
+    is rolled back and the column skipped.
+    """
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+    except DBAPIError:  # no pgvector here, or no right to enable it: an optional feature
+        return
+    conn.exec_driver_sql("ALTER TABLE kb_chunks ADD COLUMN embedding public.vector(512)")
 
 
 STEPS: tuple[Step, ...] = (
