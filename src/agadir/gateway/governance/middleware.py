@@ -30,6 +30,17 @@ def _is_stream(message: Message) -> bool:
     return False
 
 
+_NAMES: dict[str, bytes] = {}
+
+
+def _name(header: str) -> bytes:
+    """A header name as bytes, encoded once (the same six x-ratelimit-* names every time)."""
+    encoded = _NAMES.get(header)
+    if encoded is None:
+        encoded = _NAMES[header] = header.encode("latin-1")
+    return encoded
+
+
 def _authorization(scope: Scope) -> str | None:
     """The Authorization header (ASGI servers give lower-case names), as Starlette decodes it."""
     for name, value in scope["headers"]:
@@ -53,7 +64,9 @@ class AuditMiddleware:
         if path.startswith("/admin/"):
             ctx.kind = "admin"
         scope.setdefault("state", {})["agadir_ctx"] = ctx
-        await gov.authenticate_edge(ctx, _authorization(scope))
+        lookup = gov.authenticate_edge(ctx, _authorization(scope))
+        if lookup is not None:
+            await lookup
         held: Message | None = None  # the response start, until the record is durable
         final: Message | None = None  # a one-part body, sent after the start
         status = 500
@@ -66,7 +79,7 @@ class AuditMiddleware:
                 status = message["status"]
                 streaming = _is_stream(message)
                 if ctx.rate_headers:
-                    extra = [(k.encode(), v.encode()) for k, v in ctx.rate_headers.items()]
+                    extra = [(_name(k), v.encode()) for k, v in ctx.rate_headers.items()]
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
                 if streaming:
                     started = True

@@ -11,8 +11,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from agadir.audit import AuditRecord, PendingContent, load_or_create_key
 from agadir.audit.process_writer import ProcessAuditWriter
@@ -37,7 +37,6 @@ from agadir.lang.pii import PiiMode, PiiPolicy
 from agadir.store import Store, open_store
 
 log = logging.getLogger("agadir.governance")
-T = TypeVar("T")
 DEV_TENANT = "dev"
 _Policies = tuple[PiiPolicy | None, PiiPolicy | None]  # (input, output); None when off
 
@@ -77,11 +76,6 @@ class Governance:
         self.writer.close()
         self.store.close()
 
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._offload:
-            return await asyncio.to_thread(fn, *args)
-        return fn(*args)
-
     # -- authentication -------------------------------------------------------------------------
     def _make_dev_principal(self) -> Principal:
         try:
@@ -92,6 +86,43 @@ class Governance:
         return Principal("dev-open", tenant, ScopeSet.of(scopes), Limits(), None)
 
     async def authenticate(self, ctx: RequestContext, authorization: str | None) -> Principal:
+        if self._offload:  # a cache miss reads PostgreSQL: off the event loop
+            token = None
+            if authorization:
+                scheme, _, value = authorization.partition(" ")
+                token = value.strip() if scheme.lower() == "bearer" else authorization.strip()
+            if self._dev_principal is None or token:
+                principal = await asyncio.to_thread(self.keys.authenticate, token)
+                ctx.principal = principal
+                return principal
+        return self._authenticate_now(ctx, authorization)
+
+    def authenticate_edge(
+        self, ctx: RequestContext, authorization: str | None
+    ) -> Coroutine[Any, Any, None] | None:
+        """Authenticate where the request enters (the audit middleware) and keep a refusal on
+        `ctx` for the route's `authenticated` dependency to raise: the route decides whether it
+        needs a key, and the refusal reaches the client through the usual error handlers.
+
+        Returns None when done, or a coroutine to await when the key lookup must leave the event
+        loop (PostgreSQL): the embedded store's path creates no coroutine at all."""
+        if self._offload:
+            return self._authenticate_edge_offloaded(ctx, authorization)
+        try:
+            self._authenticate_now(ctx, authorization)
+        except AgadirError as exc:
+            ctx.auth_error = exc
+        return None
+
+    async def _authenticate_edge_offloaded(
+        self, ctx: RequestContext, authorization: str | None
+    ) -> None:
+        try:
+            await self.authenticate(ctx, authorization)
+        except AgadirError as exc:
+            ctx.auth_error = exc
+
+    def _authenticate_now(self, ctx: RequestContext, authorization: str | None) -> Principal:
         token = None
         if authorization:
             scheme, _, value = authorization.partition(" ")
@@ -99,18 +130,9 @@ class Governance:
         if self._dev_principal is not None and not token:
             ctx.principal = self._dev_principal
             return self._dev_principal
-        principal = await self._call(self.keys.authenticate, token)
+        principal = self.keys.authenticate(token)
         ctx.principal = principal
         return principal
-
-    async def authenticate_edge(self, ctx: RequestContext, authorization: str | None) -> None:
-        """Authenticate where the request enters (the audit middleware) and keep a refusal on
-        `ctx` for the route's `authenticated` dependency to raise: the route decides whether it
-        needs a key, and the refusal reaches the client through the usual error handlers."""
-        try:
-            await self.authenticate(ctx, authorization)
-        except AgadirError as exc:
-            ctx.auth_error = exc
 
     # -- before the engine ----------------------------------------------------------------------
     async def admit(
