@@ -47,14 +47,11 @@ def lock_head(conn: Connection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def append_locked(conn: Connection, key: bytes, records: Sequence[AuditRecord]) -> list[int]:
-    """Chain `records` after the head inside the caller's write transaction; return their seqs.
-
-    Plain driver-level SQL rather than SQLAlchemy expressions: this runs once per batch on the
-    audit path, and building statements cost more CPU than the inserts themselves.
-    """
-    seq, prev = lock_head(conn)
-    first = seq + 1
+def chain_rows(
+    key: bytes, records: Sequence[AuditRecord], seq: int, prev: str
+) -> tuple[list[tuple[Any, ...]], int, str, str]:
+    """Link `records` after the head (`seq`, `prev`): the audit_log rows (columns of
+    `INSERT_COLUMNS`), the new head seq and hash, and the head's signature."""
     rows = []
     for record in records:
         seq += 1
@@ -73,10 +70,25 @@ def append_locked(conn: Connection, key: bytes, records: Sequence[AuditRecord]) 
             )
         )
         prev = digest
+    return rows, seq, prev, sign(key, head_message(seq, prev))
+
+
+INSERT_COLUMNS = "seq, ts, kind, tenant, key_id, body, prev_hash, hash"
+
+
+def append_locked(conn: Connection, key: bytes, records: Sequence[AuditRecord]) -> list[int]:
+    """Chain `records` after the head inside the caller's write transaction; return their seqs.
+
+    Plain driver-level SQL rather than SQLAlchemy expressions: this runs once per batch on the
+    audit path, and building statements cost more CPU than the inserts themselves.
+    """
+    seq, prev = lock_head(conn)
+    first = seq + 1
+    rows, seq, prev, signature = chain_rows(key, records, seq, prev)
     if rows:
-        columns = "seq, ts, kind, tenant, key_id, body, prev_hash, hash"
-        conn.exec_driver_sql(f"INSERT INTO audit_log ({columns}) VALUES ({_marks(conn, 8)})", rows)
-        signature = sign(key, head_message(seq, prev))
+        conn.exec_driver_sql(
+            f"INSERT INTO audit_log ({INSERT_COLUMNS}) VALUES ({_marks(conn, 8)})", rows
+        )
         conn.exec_driver_sql(
             f"UPDATE audit_head SET seq = {_marks(conn, 1)}, hash = {_marks(conn, 1)}, "
             f"signature = {_marks(conn, 1)} WHERE id = 1",

@@ -25,9 +25,9 @@ import subprocess
 import sys
 from typing import Any
 
-from agadir.audit.batch import commit_batch
 from agadir.audit.errors import AuditUnavailableError
 from agadir.audit.record import AuditRecord
+from agadir.audit.sqlite_batch import batch_committer
 from agadir.audit.writer import WriterStats
 
 log = logging.getLogger("agadir.audit")
@@ -65,6 +65,7 @@ def serve_batches(url: str, key: bytes, rfd: int, wfd: int) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the group; the parent decides
     store = open_store(url, migrate=False)
+    commit = batch_committer(store, key)
     try:
         while True:
             try:
@@ -75,7 +76,7 @@ def serve_batches(url: str, key: bytes, rfd: int, wfd: int) -> None:
                 return
             reply: tuple[str, Any]
             try:
-                reply = ("ok", commit_batch(store, key, pickle.loads(payload)))
+                reply = ("ok", commit(pickle.loads(payload)))
             except AuditUnavailableError as exc:
                 reply = ("error", exc.message)
             try:
