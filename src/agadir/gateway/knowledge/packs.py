@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from agadir.errors import AgadirError
 from agadir.gateway.knowledge.access import knowledge
 from agadir.gateway.state import GatewayState
@@ -27,6 +29,9 @@ async def load_configured_packs(state: GatewayState) -> None:
         except AgadirError as exc:
             log.error("sample pack %s not loaded: %s", name, exc.message)
             continue
+        except SQLAlchemyError as exc:  # read-only or full database: serve (with 503s) anyway
+            log.error("sample pack %s not loaded: the store refused the write (%s)", name, exc)
+            return
         if report is not None:
             log.info(
                 "sample pack %s loaded: %d documents, %d chunks, %d skipped",

@@ -80,15 +80,16 @@ def apply_pii_policy(
     :class:`PiiSecretMissingError` in ``pseudonymise`` mode without a non-empty secret.
     ``off`` does not scan at all, so its counts are empty.
     """
-    mode = PiiMode(mode)
+    if not isinstance(mode, PiiMode):
+        mode = PiiMode(mode)
     if mode is PiiMode.OFF:
         return PiiResult(text)
     if mode is PiiMode.PSEUDONYMISE and not secret:
         raise PiiSecretMissingError("The pseudonymise PII policy needs a per-tenant secret.")
     matches = find_pii(text, types)
-    counts = dict(Counter(m.type for m in matches))
-    if not matches:
+    if not matches:  # the common case on the request path: no counting, no copies
         return PiiResult(text)
+    counts = dict(Counter(m.type for m in matches))
     if mode is PiiMode.BLOCK:
         raise PiiBlockedError(counts)
     if mode is PiiMode.MASK:
