@@ -194,3 +194,44 @@ async def test_deterministic_answers_are_cached_until_a_source_is_erased(api: Ap
     with api.state.governance.store.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM kb_answers").scalar() == 0
         assert conn.exec_driver_sql("SELECT count(*) FROM kb_answer_sources").scalar() == 0
+
+
+async def test_odd_upload_names_and_sizes_are_refused_per_file(api: Api) -> None:
+    admin = api.key("coop", "admin,kb:agri")
+    api.state.settings.knowledge.max_file_bytes = 2048
+    files = [
+        ("files", ("..", b"# x\n\ntext\n")),
+        ("files", ("big.md", b"# Big\n\n" + b"mot " * 1000)),
+        ("files", ("ok.md", b"# Ok\n\nLe cumin de Taliouine.\n")),
+    ]
+    r = await api.client.post("/v1/knowledge/agri/documents", files=files, headers=admin)
+    assert r.status_code == 200, r.text
+    outcome = {f["name"]: f for f in r.json()["files"]}
+    assert outcome["ok.md"]["status"] == "added"
+    assert "max_file_bytes" in outcome["big.md"]["reason"]
+    assert any("file name" in (f.get("reason") or "") for f in r.json()["files"])
+
+
+async def test_other_tenants_admin_gets_one_403_and_kb_models_resolve(api: Api) -> None:
+    stranger = api.key("hotel", "admin,chat,models:*,kb:*")
+    for path in ("/v1/knowledge/agri", "/v1/knowledge/nope"):
+        r = await api.client.delete(path, headers=stranger)
+        assert r.status_code == 403, (path, r.text)
+    reader = api.key("coop", "chat,models:*,kb:agri")
+    card = (await api.client.get("/v1/models/kb:agri", headers=reader)).json()
+    assert card["id"] == "kb:agri" and card["owned_by"] == "knowledge"
+    assert (await api.client.get("/v1/models/kb:agri", headers=stranger)).status_code == 404
+
+
+async def test_a_recreated_base_never_serves_the_old_one(api: Api, tmp_path: Path) -> None:
+    reader = api.key("coop", "chat,models:*,kb:agri")
+    search = {"query": "tomates serre Souss", "top_k": 3}
+    before = await api.client.post("/v1/knowledge/agri/search", json=search, headers=reader)
+    assert before.json()["data"]
+    service = await knowledge(api.state)
+    await service.erase("agri")
+    service.bases.create("agri", owner="coop", purpose="advice", legal_basis="public")
+    write(tmp_path / "new", "dattes.md", "# Dattes\n\nLa datte Mejhoul du Tafilalet.\n")
+    await service.ingestor.ingest_paths("agri", [tmp_path / "new"], owner="coop")
+    after = await api.client.post("/v1/knowledge/agri/search", json=search, headers=reader)
+    assert [h["document"] for h in after.json()["data"]] == ["dattes.md"]

@@ -214,7 +214,7 @@ def search(
         p = h.passage
         console.print(
             f"[bold][{i}][/] {p.document} p.{p.page} [{p.start}:{p.end}] "
-            f"[dim]rrf {h.score:.4f} cos {h.similarity:.2f}[/]"
+            f"[dim]score {h.score:.4f} cos {h.similarity:.2f}[/]"
         )
         console.print(f"    {p.text[:400]}", highlight=False, markup=False)
     if not hits:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fastapi import Request
@@ -25,6 +26,7 @@ class GatewayState:
     egress: EgressPolicy
     governance: Governance
     knowledge: KnowledgeService | None = None  # built on first use (loads the encoder)
+    knowledge_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 async def get_state(request: Request) -> GatewayState:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agadir.store import Store
-from agadir.store.schema import kb_answer_sources, kb_answers
+from agadir.store.schema import kb_answer_sources, kb_answers, kb_bases
 
 
 def answer_key(kb: str, generation: int, model: str, payload: Any) -> str:
@@ -36,8 +36,20 @@ class AnswerCache:
             ).scalar()
         return None if value is None else dict(json.loads(value))
 
-    def put(self, key: str, kb: str, answer: dict[str, Any], documents: Sequence[str]) -> None:
+    def put(
+        self,
+        key: str,
+        kb: str,
+        generation: int,
+        answer: dict[str, Any],
+        documents: Sequence[str],
+    ) -> None:
+        """Store an answer unless the base changed since its passages were read (a document
+        erased while the model was generating must not leave an answer built from it)."""
         with self.store.write() as conn:
+            now = conn.execute(select(kb_bases.c.generation).where(kb_bases.c.name == kb)).scalar()
+            if now != generation:
+                return
             if conn.execute(select(kb_answers.c.key).where(kb_answers.c.key == key)).first():
                 return
             conn.execute(

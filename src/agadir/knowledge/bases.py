@@ -104,7 +104,9 @@ class BaseRegistry:
                     retention_days=retention_days,
                     readers=json.dumps(sorted(set(readers))),
                     created_at=time.time(),
-                    generation=1,
+                    # Unique across re-creations of a name (microseconds), so caches keyed by
+                    # (name, generation) never mistake a new base for an erased one.
+                    generation=time.time_ns() // 1000,
                 )
             )
         return self.get(name)

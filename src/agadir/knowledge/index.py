@@ -16,6 +16,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,8 @@ from agadir.knowledge.bases import bump_generation
 from agadir.knowledge.document import ChunkSpan, ExtractedDocument
 from agadir.knowledge.search import has_pgvector, vector_literal
 from agadir.store import Store
-from agadir.store.schema import kb_answer_sources, kb_answers, kb_chunks, kb_documents
+from agadir.store.errors import StoreError
+from agadir.store.schema import kb_answer_sources, kb_answers, kb_bases, kb_chunks, kb_documents
 
 
 @dataclass(frozen=True)
@@ -181,12 +183,46 @@ class DocumentIndex:
         raw = self.store.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(cur)
             cur.execute("VACUUM")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _checkpoint(cur)
             cur.close()
         finally:
             raw.close()
+
+    def remove_base(self, kb: str) -> tuple[int, int]:
+        """Erase a base and everything in it in one transaction; (documents, chunks)."""
+        with self.store.write() as conn:
+            if self.store.kind == "sqlite":
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+                conn.exec_driver_sql(
+                    "DELETE FROM kb_chunks_fts WHERE rowid IN "
+                    "(SELECT id FROM kb_chunks WHERE kb = ?)",
+                    (kb,),
+                )
+            answers = select(kb_answers.c.key).where(kb_answers.c.kb == kb)
+            conn.execute(
+                delete(kb_answer_sources).where(kb_answer_sources.c.answer_key.in_(answers))
+            )
+            conn.execute(delete(kb_answers).where(kb_answers.c.kb == kb))
+            chunks = conn.execute(delete(kb_chunks).where(kb_chunks.c.kb == kb)).rowcount
+            docs = conn.execute(delete(kb_documents).where(kb_documents.c.kb == kb)).rowcount
+            conn.execute(delete(kb_bases).where(kb_bases.c.name == kb))
+        return int(docs or 0), int(chunks or 0)
+
+
+def _checkpoint(cur: Any, attempts: int = 50) -> None:
+    """A TRUNCATE checkpoint that really completed: SQLite reports `busy` instead of raising
+    while another connection reads, and erased bytes would then stay in the WAL."""
+    for _ in range(attempts):
+        busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return
+        time.sleep(0.1)
+    raise StoreError(
+        "erasure could not checkpoint the database (readers kept it busy for 5 s); "
+        "the rows are deleted but old pages may remain in the WAL: run the erasure again"
+    )
 
 
 def _remove(conn: Connection, kind: str, doc_id: str) -> int:

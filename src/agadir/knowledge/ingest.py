@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
 
 from agadir.errors import AgadirError
 from agadir.knowledge.analysis import terms
@@ -58,6 +61,11 @@ class IngestReport:
             "chunks": self.chunks,
             "files": [asdict(f) for f in self.files],
         }
+
+
+def printable(name: str) -> str:
+    """A file name as text that can be stored and printed (undecodable bytes replaced)."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def sha256_file(path: Path) -> str:
@@ -114,9 +122,9 @@ class Ingestor:
         """Ingest files and folders; `sources` may name a file's provenance (URL, upload)."""
         report = IngestReport(kb)
         for path in expand(paths):
-            source = (sources or {}).get(path) or str(path.resolve())
+            source = (sources or {}).get(path) or printable(str(path.resolve()))
             outcome = await self.ingest_file(
-                kb, path, name=path.name, source=source, owner=owner, licence=licence
+                kb, path, name=printable(path.name), source=source, owner=owner, licence=licence
             )
             report.files.append(outcome)
             if progress is not None:
@@ -172,4 +180,6 @@ class Ingestor:
             outcome.reason = exc.message
         except (OSError, UnicodeError, ValueError) as exc:
             outcome.reason = f"{type(exc).__name__}: {exc}"
+        except IntegrityError:
+            outcome.reason = f"knowledge base {kb!r} was erased during the ingestion"
         return outcome

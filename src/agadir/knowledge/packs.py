@@ -3,8 +3,9 @@
 A pack is a folder of short documents plus `pack.toml` (title, purpose, legal basis, licence)
 and `questions.jsonl` (the question set tests and benchmarks use). Packs are owned by the
 operator's `admin` tenant and shared with every tenant (`readers = *`): they hold public
-information. A pack whose base already exists is left alone, so an operator who erased or
-edited one keeps their choice; `agadir kb load-pack NAME` reloads it on purpose.
+information. A pack whose base already exists is left alone, so edits to it are kept; an erased
+pack comes back at the next start unless it is removed from the `knowledge.packs` setting.
+`agadir kb load-pack NAME` reloads one on purpose.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ class HybridRetriever:
     ) -> list[Retrieved]:
         fused = self._search(variants, vectors, kbs, mode, k)
         ids = [cid for cid, _, _ in fused]
-        found = passages(self.store, ids)
+        found = passages(self.store, ids, kbs)
         similarity: dict[int, float] = {}
         if vectors is not None:
             similarity = dict(zip(ids, self.dense.similarities(kbs, ids, vectors), strict=True))
@@ -181,16 +181,17 @@ class HybridRetriever:
         k: int,
     ) -> Fused:
         rankings: dict[str, list[Hit]] = {}
+        depth = max(self.depth, k * 2)
         # The dense product (numpy) and the FTS query (SQLite) both release the GIL: run them
         # side by side, all query variants in one pass over the memory-bound matrices.
         dense = (
-            self._pool.submit(self.dense.search_many, kbs, vectors, self.depth)
+            self._pool.submit(self.dense.search_many, kbs, vectors, depth)
             if vectors is not None
             else None
         )
         if mode != "dense":
             for i, variant in enumerate(variants):
-                rankings[f"bm25:{i}"] = bm25(self.store, kbs, terms(variant), self.depth)
+                rankings[f"bm25:{i}"] = bm25(self.store, kbs, terms(variant), depth)
         if dense is not None:
             for i, hits in enumerate(dense.result()):
                 rankings[f"dense:{i}"] = hits

@@ -114,7 +114,8 @@ class DenseIndex:
                 .order_by(kb_chunks.c.id)
             ).all()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, DIM)
+        dim = len(rows[0][1]) // 4 if rows else DIM  # the encoder's width, as stored
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(-1, dim)
         with self._lock:
             self._cache[kb] = (generation, ids, matrix)
         return ids, matrix
@@ -182,11 +183,16 @@ class DenseIndex:
     def forget(self, kb: str) -> None:
         with self._lock:
             self._cache.pop(kb, None)
+            # bases erased by another process: drop what no longer exists
+            live = set(self.bases.generations(list(self._cache)))
+            for name in [n for n in self._cache if n not in live]:
+                del self._cache[name]
 
 
-def passages(store: Store, chunk_ids: list[int]) -> dict[int, Passage]:
-    """Chunk ids -> passages, text cut from the stored body by the database."""
-    if not chunk_ids:
+def passages(store: Store, chunk_ids: list[int], kbs: list[str]) -> dict[int, Passage]:
+    """Chunk ids -> passages of the readable bases `kbs`, text cut from the stored body by the
+    database (the base filter again: a passage outside `kbs` is never returned)."""
+    if not chunk_ids or not kbs:
         return {}
     snippet = func.substr(
         kb_documents.c.body, kb_chunks.c.start + 1, kb_chunks.c.end - kb_chunks.c.start
@@ -204,7 +210,7 @@ def passages(store: Store, chunk_ids: list[int]) -> dict[int, Passage]:
             snippet,
         )
         .select_from(kb_chunks.join(kb_documents, kb_documents.c.id == kb_chunks.c.document_id))
-        .where(kb_chunks.c.id.in_(chunk_ids))
+        .where(kb_chunks.c.id.in_(chunk_ids), kb_chunks.c.kb.in_(kbs))
     )
     with store.read() as conn:
         rows = conn.execute(query).all()

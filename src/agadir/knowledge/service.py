@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from agadir.engines.base import Engine
 from agadir.governance.admin_key import ADMIN_TENANT
@@ -31,7 +31,7 @@ from agadir.knowledge.ingest import DEFAULT_MAX_BYTES, Ingestor
 from agadir.knowledge.retrieval import EmbedFn, HybridRetriever, Mode, Retrieved
 from agadir.knowledge.search import DenseIndex
 from agadir.store import Store
-from agadir.store.schema import kb_bases, kb_chunks, kb_documents
+from agadir.store.schema import kb_chunks
 
 
 def engine_embedder(engine: Engine) -> EmbedFn:
@@ -77,11 +77,20 @@ class KnowledgeService:
         return base
 
     def require_write(self, principal: Principal, name: str) -> KnowledgeBase:
+        """Admin scope, and the owning tenant (or the operator's). Another tenant's admin gets
+        the same 403 whether the base exists or not."""
         principal.require("admin")
-        base = self.bases.get(name)
-        if principal.tenant.name not in (base.owner, ADMIN_TENANT):
+        operator = principal.tenant.name == ADMIN_TENANT
+        try:
+            base = self.bases.get(name)
+        except KnowledgeBaseNotFoundError:
+            if operator:
+                raise
+            base = None
+        if base is None or not (operator or principal.tenant.name == base.owner):
             raise KnowledgeAccessDeniedError(
-                f"knowledge base {name!r} belongs to another tenant; only its owner changes it"
+                f"this API key may not change the knowledge base {name!r}; only its owner "
+                "tenant's admin keys do"
             )
         return base
 
@@ -163,13 +172,7 @@ class KnowledgeService:
     async def erase(self, name: str) -> tuple[int, int]:
         """Erase a whole base and everything in it; returns (documents, chunks) removed."""
         self.bases.get(name)
-        docs = self.docs.in_base(name)
-        chunks = 0
-        for info in docs:
-            chunks += await asyncio.to_thread(self.docs.remove, name, info.id)
-        with self.store.write() as conn:
-            conn.execute(delete(kb_documents).where(kb_documents.c.kb == name))
-            conn.execute(delete(kb_bases).where(kb_bases.c.name == name))
+        docs, chunks = await asyncio.to_thread(self.docs.remove_base, name)
         self.dense.forget(name)
         await asyncio.to_thread(self.docs.compact)
-        return len(docs), chunks
+        return docs, chunks

@@ -157,6 +157,7 @@ def _v4_knowledge(conn: Connection) -> None:
         Column("end", Integer, nullable=False),
         Column("terms", Text, nullable=False),
         Column("vector", LargeBinary, nullable=False),
+        sqlite_autoincrement=True,  # a chunk id is never reused after an erasure
     )
     Table(
         "kb_answers",

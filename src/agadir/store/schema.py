@@ -140,6 +140,7 @@ kb_chunks = Table(
     Column("end", Integer, nullable=False),
     Column("terms", Text, nullable=False),
     Column("vector", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,  # a chunk id is never reused after an erasure
 )
 
 kb_answers = Table(

@@ -3,17 +3,13 @@ touches a knowledge base never loads the sentence encoder."""
 
 from __future__ import annotations
 
-import asyncio
-
 from agadir.gateway.state import GatewayState
 from agadir.knowledge.service import KnowledgeService, engine_embedder
-
-_lock = asyncio.Lock()
 
 
 async def knowledge(state: GatewayState) -> KnowledgeService:
     if state.knowledge is None:
-        async with _lock:
+        async with state.knowledge_lock:
             if state.knowledge is None:
                 encoder = await state.engines.get(state.settings.embedding_model)
                 state.knowledge = KnowledgeService(

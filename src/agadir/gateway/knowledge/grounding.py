@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agadir.engines.base import ChatMessage, Delta, Engine, Generation, SamplingParams
+from agadir.errors import ContextLengthExceededError
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.knowledge.access import knowledge
 from agadir.gateway.state import GatewayState
@@ -45,6 +46,7 @@ class Grounding:
     lang: str = "und"
 
     cache_key: str | None = None
+    cache_generation: int = 0
 
     @property
     def unsupported(self) -> bool:
@@ -69,7 +71,9 @@ class Grounding:
             "completion": result.completion_tokens,
         }
         documents = [h.passage.document_id for h in self.hits]
-        AnswerCache(self.service.store).put(self.cache_key, self.base.name, answer, documents)
+        AnswerCache(self.service.store).put(
+            self.cache_key, self.base.name, self.cache_generation, answer, documents
+        )
 
     def citations(self, answer: str) -> list[dict[str, Any]]:
         return [c.to_dict() for c in verified_citations(self.service.docs, self.hits, answer)]
@@ -101,6 +105,10 @@ async def ground(
     params: SamplingParams,
 ) -> list[ChatMessage]:
     """Retrieve for the last user message and return the messages with grounding prepended."""
+    # read before retrieving: an ingest or erasure after this point changes it, and the
+    # answer is then not cached (AnswerCache.put compares)
+    generations = grounding.service.bases.generations([grounding.base.name])
+    grounding.cache_generation = generations.get(grounding.base.name, 0)
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     grounding.lang = query_language(question) if question.strip() else "und"
     hits = await grounding.service.search([grounding.base.name], question, k=PASSAGES)
@@ -111,13 +119,18 @@ async def ground(
     conversation = [m for m in messages if m.role != "system"]
     used = sum([await engine.count_tokens(m.content) for m in conversation])
     room = engine.info().context_length - params.max_tokens - used - 64
+    if room < 64:
+        raise ContextLengthExceededError(
+            "the conversation leaves no room for knowledge passages in this model's context; "
+            "start a new conversation or lower max_tokens",
+            param="messages",
+        )
     budget = min(room, PASSAGE_BUDGET)
     prompt = await system_prompt(
         grounding.base.title, grounding.lang, grounding.hits, budget, engine.count_tokens
     )
     grounded = [ChatMessage("system", prompt), *conversation]
     if params.temperature == 0 and not params.logprobs:
-        generation = grounding.service.bases.generations([grounding.base.name])
         payload = [
             [(m.role, m.content) for m in grounded],
             params.max_tokens,
@@ -125,7 +138,7 @@ async def ground(
             params.json_mode,
         ]
         grounding.cache_key = answer_key(
-            grounding.base.name, generation.get(grounding.base.name, 0), engine.info().model,
+            grounding.base.name, grounding.cache_generation, engine.info().model,
             payload,
         )  # fmt: skip
     return grounded

@@ -113,26 +113,34 @@ async def upload_documents(
     assert ctx.principal is not None
     service = await knowledge(state)
     base = service.require_write(ctx.principal, kb)
+    limit = state.settings.knowledge.max_file_bytes
     seen: set[str] = set()
+    refused: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="agadir-upload-") as tmp:
-        paths, sources, duplicates = [], {}, []
+        paths, sources = [], {}
         for i, upload in enumerate(files):
-            name = Path(upload.filename or f"upload-{i}").name
+            name = Path((upload.filename or "").replace("\\", "/")).name
+            if name in ("", ".", "..") or "\x00" in name:
+                refused.append((repr(upload.filename), "not a usable file name"))
+                continue
             if name in seen:
-                duplicates.append(name)
+                refused.append((name, "duplicate name in this upload"))
                 continue
             seen.add(name)
+            data = await upload.read(limit + 1)  # never more than the limit in memory
+            if len(data) > limit:
+                refused.append((name, f"larger than knowledge.max_file_bytes ({limit} bytes)"))
+                continue
             path = Path(tmp) / f"{i:04d}" / name
             path.parent.mkdir()
-            path.write_bytes(await upload.read())
+            path.write_bytes(data)
             paths.append(path)
             sources[path] = f"upload://{kb}/{name}"
         report = await service.ingestor.ingest_paths(kb, paths, owner=base.owner, sources=sources)
     out = report.to_dict()
-    for name in duplicates:
-        out["files"].append(  # type: ignore[attr-defined]
-            {"name": name, "status": "skipped", "reason": "duplicate name in this upload"}
-        )
+    for name, reason in refused:
+        skipped = {"name": name, "status": "skipped", "reason": reason}
+        out["files"].append(skipped)  # type: ignore[attr-defined]
         out["skipped"] = int(out["skipped"]) + 1  # type: ignore[call-overload]
     ctx.extra.update(kb=kb, action="ingest", added=out["added"], skipped=out["skipped"])
     return JSONResponse(out)

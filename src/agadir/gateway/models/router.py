@@ -76,6 +76,10 @@ async def get_model(
     state: GatewayState = Depends(get_state),
 ) -> JSONResponse:
     assert ctx.principal is not None
+    if model_id.startswith("kb:"):
+        for card in _knowledge_cards(state, ctx):
+            if card["id"] == model_id:
+                return JSONResponse(card)
     entry = state.engines.entry(model_id)
     ctx.principal.require_model(entry.name)
     return JSONResponse(_card(entry, _created(entry)))
