@@ -43,8 +43,11 @@ def _banner(settings: Settings, model: str, admin_key: Path | None, dev_open: bo
     egress = EgressPolicy(settings.egress_allow).describe()
     Console().print(
         Panel.fit(
+            f"[bold]Web page[/]   {url}/   (chat, knowledge bases, admin view)\n"
             f"[bold]API[/]        {url}/v1   (OpenAI-compatible; docs at {url}/docs)\n"
             f"[bold]Model[/]      {model}\n"
+            f"[bold]Knowledge[/]  {', '.join(f'kb:{p}' for p in settings.knowledge.packs) or '-'}"
+            " (sample packs, loaded at first start)\n"
             f"[bold]Data dir[/]   {settings.home}\n"
             f"[bold]Egress[/]     OFF: {egress}\n"
             f"[bold]Workers[/]    {settings.workers}\n"
