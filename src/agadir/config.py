@@ -83,6 +83,11 @@ class KnowledgeSettings(BaseModel):
     max_file_bytes: int = Field(
         50 * 1024 * 1024, ge=1024, description="Largest file ingestion accepts, in bytes."
     )
+    vector_search: Literal["memory", "pgvector"] = Field(
+        "memory",
+        description="Dense search in the gateway's memory (exact, fastest measured) or, on "
+        "PostgreSQL with the extension, by pgvector in the database.",
+    )
 
 
 class Settings(BaseSettings):

@@ -155,13 +155,25 @@ async def test_retention_purges_only_expired_documents(
     assert service.documents("short") == []
 
 
-def test_postgres_uses_pgvector_when_the_server_has_it(service: KnowledgeService) -> None:
+async def test_pgvector_search_agrees_with_the_in_memory_search(
+    service: KnowledgeService, agri: Path
+) -> None:
+    """`knowledge.vector_search = "pgvector"` on PostgreSQL ranks like the in-memory search;
+    on SQLite (no pgvector) the setting falls back to memory."""
+    from agadir.knowledge.service import KnowledgeService as Service
+
+    in_db = Service(service.store, service.retriever.embed, vector_search="pgvector")
     store = service.store
-    if store.kind != "postgresql":
-        assert not service.dense.in_database
-        return
-    with store.read() as conn:
-        available = conn.exec_driver_sql(
-            "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"
-        ).scalar()
-    assert service.dense.in_database == bool(available)
+    if store.kind == "postgresql":
+        with store.read() as conn:
+            available = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'"
+            ).scalar()
+        assert in_db.dense.in_database == bool(available)
+    else:
+        assert not in_db.dense.in_database
+    assert not service.dense.in_database  # the default is in memory
+    for query in ("Comment économiser l'eau d'irrigation ?", "فين كتنبت شجرة الأركان؟"):
+        memory = await service.search(["agri"], query, k=3, mode="dense")
+        database = await in_db.search(["agri"], query, k=3, mode="dense")
+        assert [h.passage.chunk_id for h in memory] == [h.passage.chunk_id for h in database]

@@ -47,7 +47,10 @@ def _service() -> Iterator[tuple[KnowledgeService, Settings]]:
     try:
         yield (
             KnowledgeService(
-                store, engine_embedder(encoder), max_bytes=settings.knowledge.max_file_bytes
+                store,
+                engine_embedder(encoder),
+                max_bytes=settings.knowledge.max_file_bytes,
+                vector_search=settings.knowledge.vector_search,
             ),
             settings,
         )

@@ -47,11 +47,18 @@ def engine_embedder(engine: Engine) -> EmbedFn:
 
 
 class KnowledgeService:
-    def __init__(self, store: Store, embed: EmbedFn, *, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(
+        self,
+        store: Store,
+        embed: EmbedFn,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        vector_search: str = "memory",
+    ) -> None:
         self.store = store
         self.bases = BaseRegistry(store)
         self.docs = DocumentIndex(store)
-        self.dense = DenseIndex(store, self.bases)
+        self.dense = DenseIndex(store, self.bases, in_database=vector_search == "pgvector")
         self.retriever = HybridRetriever(store, self.dense, embed)
         self.ingestor = Ingestor(self.docs, embed, max_bytes=max_bytes)
 

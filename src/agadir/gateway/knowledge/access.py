@@ -16,5 +16,6 @@ async def knowledge(state: GatewayState) -> KnowledgeService:
                     state.governance.store,
                     engine_embedder(encoder),
                     max_bytes=state.settings.knowledge.max_file_bytes,
+                    vector_search=state.settings.knowledge.vector_search,
                 )
     return state.knowledge
