@@ -42,6 +42,19 @@ from agadir.knowledge.service import KnowledgeService, engine_embedder  # noqa: 
 from agadir.store import open_store  # noqa: E402
 
 MODES = ("hybrid", "hybrid_rrf", "bm25", "dense")
+# Questions neither pack answers, for the grounding's answerability rule.
+OFF_TOPIC = (
+    "What is the capital of Japan?",
+    "Quelle est la recette du couscous au poulet ?",
+    "شنو هو أحسن فريق ديال الكرة فالمغرب؟",
+    "kifach n9ad passport jdid?",
+    "How do I reset my email password?",
+    "ما هي عاصمة كندا؟",
+    "Combien coûte un billet de train Rabat-Casablanca ?",
+    "chkoun rbe7 lmatch lbara7?",
+    "Explain quantum entanglement.",
+    "وقتاش كيبدا رمضان هاد العام؟",
+)
 PNG = ROOT / "docs" / "img" / "kb_recall.png"
 
 
@@ -61,7 +74,11 @@ def fresh_service(encoder: SentenceEncoderEngine, folder: Path) -> KnowledgeServ
 
 
 async def quality(encoder: SentenceEncoderEngine, packs: dict[str, Pack]) -> dict[str, object]:
+    from agadir.knowledge.grounding import supporting
+    from agadir.knowledge.retrieval import query_language
+
     found: dict[str, dict[str, list[int]]] = {m: defaultdict(list) for m in MODES}
+    answerable = {"on": 0, "on_gold": 0, "on_n": 0, "off": 0, "off_n": 0}
     ingest_s = docs = chunks = 0.0
     misses: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,6 +100,16 @@ async def quality(encoder: SentenceEncoderEngine, packs: dict[str, Pack]) -> dic
                     found[mode]["all"].append(ok)
                     if mode == "hybrid" and not ok:
                         misses.append(f"{q['id']} ({q['lang']}): {q['question']}")
+                    if mode == "hybrid":
+                        support = supporting(hits, q["question"], query_language(q["question"]))
+                        answerable["on_n"] += 1
+                        answerable["on"] += bool(support)
+                        answerable["on_gold"] += q["gold"] in {h.passage.document for h in support}
+            service.retriever.fusion = "weighted"
+            for question in OFF_TOPIC:
+                hits = await service.search([name], question, k=5)
+                answerable["off_n"] += 1
+                answerable["off"] += bool(supporting(hits, question, query_language(question)))
         service.store.close()
     return {
         "found": found,
@@ -90,6 +117,7 @@ async def quality(encoder: SentenceEncoderEngine, packs: dict[str, Pack]) -> dic
         "chunks": chunks,
         "ingest_s": ingest_s,
         "misses": misses,
+        "answerable": answerable,
     }
 
 
@@ -205,6 +233,13 @@ async def main() -> None:
     print("\nhybrid misses:")
     for miss in q["misses"]:  # type: ignore[attr-defined]
         print(f"- {miss}")
+    a = q["answerable"]
+    assert isinstance(a, dict)
+    print("\n### Grounding: answerable or not (hybrid, top 5)\n")
+    print("| questions | given passages to answer from | gold document among them |")
+    print("|---|---:|---:|")
+    print(f"| packs' questions | {a['on']}/{a['on_n']} | {a['on_gold']}/{a['on_n']} |")
+    print(f"| off-topic (asked of each pack) | {a['off']}/{a['off_n']} | — |")
     print("\n### Ingestion (packs, 2 cores, extraction + chunking + embedding + index)\n")
     docs, chunks, secs = float(q["docs"]), float(q["chunks"]), float(q["ingest_s"])  # type: ignore[arg-type]
     print("| documents | chunks | seconds | documents/s | chunks/s |")

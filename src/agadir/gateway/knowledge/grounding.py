@@ -112,7 +112,7 @@ async def ground(
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     grounding.lang = query_language(question) if question.strip() else "und"
     hits = await grounding.service.search([grounding.base.name], question, k=PASSAGES)
-    grounding.hits = supporting(hits)
+    grounding.hits = supporting(hits, question, grounding.lang)
     ctx.chunks = [str(h.passage.chunk_id) for h in grounding.hits]
     if grounding.unsupported:
         return messages
