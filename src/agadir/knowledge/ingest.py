@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 
 from agadir.errors import AgadirError
@@ -156,8 +157,6 @@ class Ingestor:
             for i in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[i : i + EMBED_BATCH]
                 vectors.append(await self.embed([embedding_text(doc, c) for c in batch]))
-            import numpy as np
-
             matrix = np.vstack(vectors).astype(np.float32)
             doc_licence = licence or doc.meta.get("licence")
             doc_id = await asyncio.to_thread(

@@ -122,9 +122,6 @@ class DenseIndex:
             self._cache[kb] = (generation, ids, matrix)
         return ids, matrix
 
-    def search(self, kbs: list[str], query: npt.NDArray[np.float32], k: int) -> list[Hit]:
-        return self.search_many(kbs, query[None, :], k)[0]
-
     def search_many(
         self, kbs: list[str], queries: npt.NDArray[np.float32], k: int
     ) -> list[list[Hit]]:

@@ -116,9 +116,16 @@ class KnowledgeService:
 
     # -- reading --------------------------------------------------------------------------------
     async def search(
-        self, names: list[str], query: str, *, k: int = 5, mode: Mode = "hybrid"
+        self,
+        names: list[str],
+        query: str,
+        *,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        lang: str | None = None,
     ) -> list[Retrieved]:
-        return await self.retriever.retrieve(query, names, k=k, mode=mode)
+        """`lang`: the query's label when the caller already identified it (saves a LID pass)."""
+        return await self.retriever.retrieve(query, names, k=k, mode=mode, lang=lang)
 
     def documents(self, name: str) -> list[DocumentInfo]:
         self.bases.get(name)

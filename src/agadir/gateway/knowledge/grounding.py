@@ -111,7 +111,9 @@ async def ground(
     grounding.cache_generation = generations.get(grounding.base.name, 0)
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
     grounding.lang = query_language(question) if question.strip() else "und"
-    hits = await grounding.service.search([grounding.base.name], question, k=PASSAGES)
+    hits = await grounding.service.search(
+        [grounding.base.name], question, k=PASSAGES, lang=grounding.lang
+    )
     grounding.hits = supporting(hits, question, grounding.lang)
     ctx.chunks = [str(h.passage.chunk_id) for h in grounding.hits]
     if grounding.unsupported:
