@@ -14,10 +14,10 @@ from agadir.config import Settings
 from agadir.governance.errors import TenantNotFoundError
 from agadir.governance.keys import KeyService
 from agadir.governance.scopes import ALL_SCOPES
-from agadir.governance.tenants import TenantService
+from agadir.governance.tenants import OPERATOR_TENANT, TenantService
 from agadir.store import Store, open_store
 
-ADMIN_TENANT = "admin"
+ADMIN_TENANT = OPERATOR_TENANT
 ADMIN_KEY_FILE = "admin.key"
 
 

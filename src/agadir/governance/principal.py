@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from agadir.governance.limits import Limits
 from agadir.governance.scopes import ScopeSet
-from agadir.governance.tenants import Tenant
+from agadir.governance.tenants import OPERATOR_TENANT, Tenant
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,12 @@ class Principal:
     scopes: ScopeSet
     limits: Limits
     expires_at: float | None
+
+    @property
+    def is_operator(self) -> bool:
+        """A key of the operator's tenant: the only one whose scopes reach other tenants' data
+        and server-wide state (admin API on any tenant, metrics)."""
+        return self.tenant.name == OPERATOR_TENANT
 
     def allows(self, scope: str) -> bool:
         return self.scopes.allows(scope)

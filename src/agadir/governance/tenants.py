@@ -26,6 +26,8 @@ from agadir.store.schema import tenants
 AuditContent = Literal["none", "hash", "full"]
 PiiMode = Literal["off", "mask", "pseudonymise", "block"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+#: The operator's own tenant (that of the first-serve key): its keys act across tenants.
+OPERATOR_TENANT = "admin"
 
 
 @dataclass(frozen=True)

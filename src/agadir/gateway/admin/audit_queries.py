@@ -69,9 +69,12 @@ def tail(
     return records, (int(rows[limit - 1].seq) if more and limit > 0 else None)
 
 
-def usage(store: Store, *, since: datetime, until: datetime | None = None) -> list[UsageRow]:
+def usage(
+    store: Store, *, since: datetime, until: datetime | None = None, tenant: str | None = None
+) -> list[UsageRow]:
     """Per tenant (None: unauthenticated callers): requests, errors (status >= 400) and tokens,
-    counting only `request` records (admin calls and events are not usage)."""
+    counting only `request` records (admin calls and events are not usage). `tenant`: only
+    that tenant's row (its index keeps this cheap); None: every tenant."""
     body = _body(store)
     prompt = body[("tokens", "prompt")].as_integer()
     completion = body[("tokens", "completion")].as_integer()
@@ -89,6 +92,8 @@ def usage(store: Store, *, since: datetime, until: datetime | None = None) -> li
     )
     if until is not None:
         query = query.where(audit_log.c.ts < until.timestamp())
+    if tenant is not None:
+        query = query.where(audit_log.c.tenant == tenant)
     with store.read() as conn:
         rows = conn.execute(query).all()
     out = [

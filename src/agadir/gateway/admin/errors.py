@@ -1,8 +1,9 @@
-"""Admin-only refusals: requests that are well formed but conflict with the current state."""
+"""Admin-only refusals: calls that conflict with the current state or exceed the key's tenant."""
 
 from __future__ import annotations
 
 from agadir.errors import InvalidRequestError
+from agadir.governance.errors import PermissionDeniedError
 
 
 class AdminConflictError(InvalidRequestError):
@@ -10,3 +11,9 @@ class AdminConflictError(InvalidRequestError):
 
     status_code = 409
     code = "conflict"
+
+
+class OperatorRequiredError(PermissionDeniedError):
+    """403: a tenant admin key asked for an operator action or for another tenant's data."""
+
+    code = "operator_required"

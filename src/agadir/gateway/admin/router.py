@@ -1,7 +1,8 @@
 """`/admin/*` routes (thin: authenticate as admin, parse, call `AdminService`, serialise).
 
 Handlers are plain `def`s on purpose: FastAPI runs them in its thread pool, and the service
-blocks on the database. The `admin` dependency answers 401/403 before any handler runs.
+blocks on the database. The `admin` dependency answers 401/403 before any handler runs; which
+tenant the key may act on is decided in the service (`access.AdminAccess`), not here.
 """
 
 from __future__ import annotations

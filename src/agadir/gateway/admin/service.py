@@ -6,9 +6,11 @@ action, tenant, key id, never a secret) and returns a response model. Methods ar
 (they block on the database); the router runs them in FastAPI's thread pool so PostgreSQL
 round-trips and a long chain verification never stall the event loop.
 
-Policy that only the HTTP surface needs lives here: a key cannot be made for a disabled tenant
-or rotated once revoked or expired (409 instead of a surprising 401 or a born-expired key), and an
-admin cannot disable the tenant of the key they are calling with (it would lock them out).
+Policy that only the HTTP surface needs lives here: who may act on which tenant (`AdminAccess`,
+asked first by every method: the operator, or a tenant admin within its own tenant), a key
+cannot be made for a disabled tenant or rotated once revoked or expired (409 instead of a
+surprising 401 or a born-expired key), and an admin cannot disable the tenant of the key they
+are calling with (it would lock them out).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from agadir.audit import AuditChain, load_key
 from agadir.gateway.admin import audit_queries
+from agadir.gateway.admin.access import AdminAccess
 from agadir.gateway.admin.errors import AdminConflictError
 from agadir.gateway.admin.protocol import (
     AuditTail,
@@ -37,7 +40,8 @@ from agadir.gateway.admin.protocol import (
 )
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.service import Governance
-from agadir.governance.errors import InvalidTimeSpecError
+from agadir.governance import KeyInfo
+from agadir.governance.errors import InvalidTimeSpecError, KeyNotFoundError
 from agadir.governance.timespec import parse_expiry, parse_since
 
 TAIL_DEFAULT = 100
@@ -60,8 +64,22 @@ class AdminService:
     """One admin request on behalf of an authenticated admin `ctx`."""
 
     def __init__(self, governance: Governance, ctx: RequestContext) -> None:
+        assert ctx.principal is not None, "the router authenticates before building the service"
         self.gov = governance
         self.ctx = ctx
+        self.access = AdminAccess(ctx.principal)
+
+    def _key_in_reach(self, key_id: str) -> KeyInfo:
+        """The key, if this caller may manage it (the operator's 404 for an unknown id)."""
+        try:
+            info: KeyInfo | None = self.gov.keys.get(key_id)
+        except KeyNotFoundError:
+            if self.access.is_operator:
+                raise
+            info = None
+        self.access.require_key(info.tenant if info is not None else None)
+        assert info is not None
+        return info
 
     def _note(self, action: str, **details: Any) -> None:
         self.ctx.extra.update(action=action, **{k: v for k, v in details.items() if v is not None})
@@ -69,6 +87,7 @@ class AdminService:
     # -- tenants --------------------------------------------------------------------------------
     def create_tenant(self, body: TenantCreate) -> TenantOut:
         self._note("tenants.create", tenant=body.name)
+        self.access.require_operator("creating a tenant")
         tenant = self.gov.tenants.create(
             body.name,
             audit_content=body.audit_content,
@@ -79,15 +98,21 @@ class AdminService:
 
     def list_tenants(self) -> TenantList:
         self._note("tenants.list")
+        if not self.access.is_operator:
+            return TenantList(data=[TenantOut.of(self.gov.tenants.get(self.access.tenant))])
         return TenantList(data=[TenantOut.of(t) for t in self.gov.tenants.list()])
 
     def get_tenant(self, name: str) -> TenantOut:
         self._note("tenants.get", tenant=name)
+        self.access.require_tenant(name, "the settings")
         return TenantOut.of(self.gov.tenants.get(name))
 
     def update_tenant(self, name: str, body: TenantUpdate) -> TenantOut:
         changed = sorted(body.model_fields_set)
         self._note("tenants.update", tenant=name, fields=changed)
+        self.access.require_tenant(name, "the settings")
+        if body.limits is not None:
+            self.access.require_operator("changing a tenant's quota limits")
         current = self.gov.tenants.get(name)
         limits = None
         if body.limits is not None:
@@ -100,6 +125,7 @@ class AdminService:
 
     def disable_tenant(self, name: str) -> TenantOut:
         self._note("tenants.disable", tenant=name)
+        self.access.require_operator("disabling a tenant")
         caller = self.ctx.principal
         if caller is not None and caller.tenant.name == name:
             raise AdminConflictError(
@@ -111,11 +137,13 @@ class AdminService:
 
     def enable_tenant(self, name: str) -> TenantOut:
         self._note("tenants.enable", tenant=name)
+        self.access.require_operator("enabling a tenant")
         return TenantOut.of(self.gov.tenants.enable(name))
 
     # -- keys -----------------------------------------------------------------------------------
     def create_key(self, body: KeyCreate) -> CreatedKeyOut:
         self._note("keys.create", tenant=body.tenant)
+        self.access.require_tenant(body.tenant, "creating keys")
         owner = self.gov.tenants.get(body.tenant)
         if not owner.enabled:
             raise AdminConflictError(
@@ -137,6 +165,7 @@ class AdminService:
 
     def list_keys(self, tenant: str | None) -> KeyList:
         self._note("keys.list", tenant=tenant)
+        tenant = self.access.narrow(tenant, "the keys")
         if tenant is not None:
             self.gov.tenants.get(tenant)  # 404 for an unknown tenant, not an empty list
         now = time.time()
@@ -144,13 +173,14 @@ class AdminService:
 
     def revoke_key(self, key_id: str) -> KeyOut:
         self._note("keys.revoke", key_id=key_id)
+        self._key_in_reach(key_id)
         info = self.gov.keys.revoke(key_id)
         self._note("keys.revoke", tenant=info.tenant)
         return KeyOut.of(info, time.time())
 
     def rotate_key(self, key_id: str) -> CreatedKeyOut:
         self._note("keys.rotate", key_id=key_id)
-        old = self.gov.keys.get(key_id)
+        old = self._key_in_reach(key_id)
         status = old.status(time.time())
         if status != "active":
             raise AdminConflictError(
@@ -166,6 +196,7 @@ class AdminService:
     # -- audit ----------------------------------------------------------------------------------
     def verify_audit(self) -> VerifyOut:
         self._note("audit.verify")
+        self.access.require_operator("verifying the whole audit chain")
         key = load_key(self.gov.settings.ensure_home())
         report = AuditChain(self.gov.store, key).verify()
         self._note("audit.verify", ok=report.ok, records=report.records)
@@ -191,6 +222,7 @@ class AdminService:
         before: int | None = None,
     ) -> AuditTail:
         self._note("audit.tail", tenant=tenant, kind=kind)
+        tenant = self.access.narrow(tenant, "the audit records")
         limit = max(1, min(limit, TAIL_MAX))
         records, next_before = audit_queries.tail(
             self.gov.store,
@@ -207,7 +239,8 @@ class AdminService:
         self._note("audit.usage")
         start = _since(since, "since")
         end = _since(until, "until") if until else None
-        rows = audit_queries.usage(self.gov.store, since=start, until=end)
+        tenant = self.access.narrow(None, "the usage")
+        rows = audit_queries.usage(self.gov.store, since=start, until=end, tenant=tenant)
         return UsageOut(
             since=start,
             until=end,
