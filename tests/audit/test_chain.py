@@ -160,3 +160,12 @@ def test_content_policy():
     hashed = content_for("hash", "salam", None)
     assert hashed == {"request_sha256": __import__("hashlib").sha256(b"salam").hexdigest()}
     assert content_for("full", "a", "b") == {"request": "a", "response": "b"}
+
+
+def test_a_deleted_chain_head_is_reported_not_raised(store):
+    _fill(store, 4)
+    with store.write() as conn:
+        conn.execute(text("DELETE FROM audit_head"))
+    report = _verify(store)
+    assert not report.ok and report.records == 4 and report.broken_seq is None
+    assert "head is missing" in (report.reason or "")

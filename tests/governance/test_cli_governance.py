@@ -74,3 +74,20 @@ def test_audit_verify_export_purge(env, tmp_path):
     broken = runner.invoke(audit_cli.app, ["verify"])
     assert broken.exit_code == 1 and "broken" in broken.output
     store.close()
+
+
+@pytest.mark.parametrize("records", [0, 3])
+def test_audit_verify_with_the_chain_head_deleted_gives_a_verdict(env, records):
+    """Deleting the signed head row is tampering: a one-line verdict and exit 1, no traceback."""
+    store = open_store(env["url"])
+    writer = AuditWriter(store, load_or_create_key(env["home"])).start()
+    for _ in range(records):
+        writer.append_sync(AuditRecord("chat", 200, tenant="acme"))
+    writer.close()
+    with store.write() as conn:
+        conn.exec_driver_sql("DELETE FROM audit_head")
+    store.close()
+    result = CliRunner().invoke(audit_cli.app, ["verify"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "broken" in result.output and "head is missing" in result.output
+    assert "Traceback" not in result.output and "None" not in result.output

@@ -3,8 +3,9 @@
 Caught: an edited body or column (hash or column/body mismatch), a deleted row (seq gap and
 prev_hash mismatch), reordered or inserted rows (prev_hash mismatch), a deleted prefix without a
 signed checkpoint, a truncated tail (the signed head no longer matches the last row), a forged
-checkpoint (bad HMAC). Not caught: replacing the database *and* the key file with a consistent
-forgery — anchor the head hash elsewhere (export it) if that is in your threat model.
+checkpoint (bad HMAC), a deleted head row (nothing vouches for the tail). Not caught: replacing
+the database *and* the key file with a consistent forgery — anchor the head hash elsewhere
+(export it) if that is in your threat model.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class AuditChain:
             return VerifyReport(ok, count, time.perf_counter() - started, first, last, seq, reason)
 
         with self._store.read() as conn:
-            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+            head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
             expected_seq, prev, problem = _anchor(self._key, conn)
             if problem:
                 return report(False, None, problem)
@@ -107,8 +108,18 @@ class AuditChain:
                         return report(False, seq, "indexed columns differ from the hashed record")
                     prev, last, count = digest, seq, count + 1
                     expected_seq += 1
+        if head is None:
+            return report(
+                False,
+                None,
+                "the signed chain head is missing (row 1 of audit_head was deleted): the records "
+                "read link correctly, but nothing vouches that none were cut from the end; "
+                "restore the database from a backup",
+            )
         if head.seq == 0 and count == 0:
             return report(True)
+        if last is None:
+            return report(False, None, f"no record is left but the head says {head.seq}")
         if last != head.seq or prev != head.hash:
             return report(False, last, f"the chain ends at {last} but the head says {head.seq}")
         if not check(self._key, head_message(head.seq, head.hash), head.signature):

@@ -28,9 +28,11 @@ def verify() -> None:
             f"(seq {report.first_seq}..{report.last_seq}, {report.rate:,.0f} records/s)"
         )
         return
+    at = report.broken_seq is not None
     Console(stderr=True).print(
-        f"[bold red]broken[/] at record {report.broken_seq}: {report.reason}. "
-        f"{report.records} records before it verified; investigate the database and its backups."
+        f"[bold red]broken[/]{f' at record {report.broken_seq}' if at else ''}: {report.reason}. "
+        f"{report.records} records {'before it ' if at else ''}verified; "
+        "investigate the database and its backups."
     )
     raise typer.Exit(1)
 
