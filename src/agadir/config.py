@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Hosts outbound connections may reach (loopback is always allowed).",
     )
+    metrics_require_key: bool = Field(
+        False,
+        description="Serve /metrics only to keys of the operator's tenant with the `metrics` "
+        "scope (for hosts where other users share loopback).",
+    )
     database_url: str | None = Field(
         None,
         description="SQLAlchemy URL of the governance store (default: SQLite under `home`).",

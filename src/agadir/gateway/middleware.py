@@ -10,19 +10,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agadir.gateway.errors import error_body, send_error
 from agadir.gateway.metrics import Metrics
 
-_KNOWN = frozenset(
-    {
-        "/v1/chat/completions",
-        "/v1/completions",
-        "/v1/embeddings",
-        "/v1/models",
-        "/healthz",
-        "/metrics",
-    }
-)
+UNMATCHED = "other"
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that served this request (`/v1/knowledge/{name}/search`), read
+    after the app ran: the router leaves the matched route in the scope. Templates keep the
+    label set as small as the route table; a path no route matched (a 404 probe, a typo) is
+    `other`, so clients cannot mint label values."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else UNMATCHED
 
 
 class MetricsMiddleware:
+    """Count and time every HTTP request, labelled by route template and status."""
+
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
@@ -31,12 +34,6 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        endpoint = (
-            path
-            if path in _KNOWN
-            else ("/v1/models/{id}" if path.startswith("/v1/models/") else "other")
-        )
         status = {"code": 500}
 
         async def send_wrapper(message: Message) -> None:
@@ -50,6 +47,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             self.metrics.in_flight.dec()
+            endpoint = route_template(scope)
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
             self.metrics.requests.labels(endpoint, str(status["code"])).inc()
 

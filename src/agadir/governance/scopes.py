@@ -1,14 +1,15 @@
 """The scope grammar of API keys, parsed once and checked on every request.
 
     scope    := plain | resource
-    plain    := "chat" | "completions" | "embeddings" | "lang" | "admin"
+    plain    := "chat" | "completions" | "embeddings" | "lang" | "admin" | "metrics"
     resource := ("models" | "kb") ":" pattern
     pattern  := "*" | NAME | NAME-PREFIX "*"
     NAME     := 1-128 chars of letters, digits and . _ - / : @ +
 
 A key may use a model only with a matching `models:` scope (default deny), and a knowledge base
 only with a matching `kb:` scope. Nothing implies anything else: `admin` grants the admin
-operations and nothing more; the first-serve admin key simply lists every scope.
+operations and nothing more (`metrics`: scraping `/metrics` where a key is required, for the
+operator's tenant only); the first-serve admin key simply lists every scope.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 
 from agadir.governance.errors import InvalidScopeError, PermissionDeniedError
 
-PLAIN_SCOPES = frozenset({"chat", "completions", "embeddings", "lang", "admin"})
+PLAIN_SCOPES = frozenset({"chat", "completions", "embeddings", "lang", "admin", "metrics"})
 RESOURCE_KINDS = frozenset({"models", "kb"})
-ALL_SCOPES = ("admin", "chat", "completions", "embeddings", "lang", "models:*", "kb:*")
+ALL_SCOPES = ("admin", "chat", "completions", "embeddings", "lang", "metrics", "models:*", "kb:*")
 _NAME = re.compile(r"^[A-Za-z0-9._\-/:@+]{1,128}\*?$|^\*$")
 
 
