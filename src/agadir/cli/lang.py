@@ -123,7 +123,7 @@ def translit_cmd(
 
 @app.command("fertility")
 def fertility_cmd(
-    data: Path = typer.Option(Path("../shared/data"), help="Folder holding parallel/*.tsv."),
+    data: Path = typer.Option(..., help="Folder holding parallel/*.tsv."),
     out_md: Path | None = typer.Option(None, help="Also write the Markdown table here."),
     gguf: list[Path] = typer.Option([], help="GGUF files to audit (default: packaged one)."),
 ) -> None:
