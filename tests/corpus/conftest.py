@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"  # beside the repository
+# beside the repository; AGADIR_SHARED_DATA points elsewhere (a git worktree, another checkout)
+SHARED = Path(
+    os.environ.get("AGADIR_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
+)
 LID_DEV = SHARED / "lid" / "dev.tsv"
 FINEWEB2 = SHARED / "fineweb2"
 LANGS = ("ary_Arab", "ary_Latn", "fra_Latn", "arb_Arab", "zgh_Tfng")
@@ -71,7 +74,7 @@ name: test
 inputs:
   - {{name: dev, path: {inputs}, format: jsonl, licence: CC-BY-SA-4.0, consent: true}}
 languages: [{", ".join(LANGS)}]
-quality: {{fineweb2_dir: {FINEWEB2}, min_doc_words: 20}}
+quality: {{min_doc_words: 20}}
 output: {{path: {out}}}
 tasks: 4
 {extra}

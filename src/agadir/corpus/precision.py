@@ -2,7 +2,7 @@
 
 Our LID (like GlotLID) confuses some MSA, Algerian or Egyptian text with Darija. FineWeb-2
 keeps an ``ary_Arab`` document only if its URL looks Moroccan or it contains at least one word
-of a list of words found almost only in Darija (85% precision list, shared data folder). Other
+of a list of words found almost only in Darija (85% precision list, packaged with Agadir). Other
 languages pass untouched. The word list is read once per worker, lazily, from a path.
 """
 

@@ -1,7 +1,8 @@
 """Per-language quality settings (FineWeb-2's tuned thresholds) and the filter that applies them.
 
 FineWeb-2 tuned Gopher quality, Gopher repetition and FineWeb quality thresholds per language
-(``configs/{lang}.yml``, Apache-2.0, read at run time from the shared data folder, never copied).
+(``configs/{lang}.yml``, Apache-2.0): the values we use are packaged (`fineweb2_assets`), or
+read from a FineWeb-2 checkout a recipe names.
 It has no configuration for Arabizi (``ary_Latn``) or for pan-Berber Latin script
 (``ber_Latn``), so those two are *derived* here (see docs/corpus.md):
 
@@ -33,6 +34,7 @@ from datatrove.pipeline.filters.fineweb_quality_filter import FineWebQualityFilt
 from datatrove.pipeline.filters.gopher_quality_filter import GopherQualityFilter
 
 from agadir.corpus.errors import RecipeError
+from agadir.corpus.fineweb2_assets import packaged_config
 from agadir.corpus.repetition import FastGopherRepetition
 from agadir.corpus.words import RegexWordTokenizer
 
@@ -57,6 +59,17 @@ LABEL_SOURCES: dict[str, str] = {
     "ber_Latn": "derived",
     "taq_Latn": "derived",
 }
+
+#: The FineWeb-2 configs the labels read: the sources above and the two ber_Latn derives from.
+FINEWEB2_CONFIGS: tuple[str, ...] = (
+    "ary_Arab", "arb_Arab", "fra_Latn", "spa_Latn", "zgh_Tfng", "kab_Latn", "shi_Latn",
+)  # fmt: skip
+
+#: The keys of a FineWeb-2 config that `QualitySettings` reads (what gets packaged).
+FINEWEB2_KEYS: tuple[str, ...] = (
+    "stopwords", "min_avg_word_length", "max_avg_word_length", "max_non_alpha_words_ratio",
+    "line_punct_thr", "new_line_ratio", "dup_line_frac", "top_n_grams", "dup_n_grams",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,17 +125,25 @@ def _pairs(value: Any) -> tuple[tuple[int, float], ...]:
     return tuple((int(n), float(t)) for n, t in value)
 
 
-def load_fineweb2(config_dir: Path, name: str) -> QualitySettings:
-    """Read ``{config_dir}/{name}.yml`` (FineWeb-2's format) into `QualitySettings`."""
+def read_fineweb2_config(config_dir: Path, name: str) -> dict[str, Any]:
+    """``{config_dir}/{name}.yml`` as FineWeb-2 wrote it."""
     path = config_dir / f"{name}.yml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RecipeError(
             f"FineWeb-2 config {path} is not readable ({exc.strerror}); set quality.fineweb2_dir "
-            "in the recipe to the folder holding configs/*.yml",
+            "in the recipe to the folder holding configs/*.yml, or leave it out to use the "
+            "thresholds packaged with Agadir",
             param="quality.fineweb2_dir",
         ) from exc
+    return raw
+
+
+def load_fineweb2(config_dir: Path | None, name: str) -> QualitySettings:
+    """FineWeb-2's config `name` as `QualitySettings`: from ``{config_dir}/{name}.yml``, or
+    from the thresholds packaged with Agadir when `config_dir` is None."""
+    raw = packaged_config(name) if config_dir is None else read_fineweb2_config(config_dir, name)
     return QualitySettings(
         source=f"fineweb2:{name}",
         stopwords=tuple(str(w) for w in raw.get("stopwords", ())),
@@ -159,8 +180,9 @@ def _permissive(a: QualitySettings, b: QualitySettings, source: str) -> QualityS
     )
 
 
-def settings_for(label: str, config_dir: Path) -> QualitySettings:
-    """The settings used for ``label`` (see the module notes for where each comes from)."""
+def settings_for(label: str, config_dir: Path | None = None) -> QualitySettings:
+    """The settings used for ``label`` (see the module notes for where each comes from);
+    `config_dir`: a FineWeb-2 ``configs/`` folder, None for the packaged thresholds."""
     source = LABEL_SOURCES.get(label, "default")
     if source == "default":
         return QualitySettings(source="datatrove-default")

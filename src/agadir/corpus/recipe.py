@@ -9,7 +9,6 @@ resolved against the recipe file's folder, so a recipe travels with its data. Ex
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -19,13 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agadir.corpus.errors import RecipeError
 from agadir.corpus.pii_step import CorpusPiiMode
 from agadir.lang.labels import LABELS, UND
-
-
-def _default_fineweb2() -> Path:
-    """FineWeb-2's filter settings are data (Apache-2.0), never copied into the package: point
-    `AGADIR_FINEWEB2_DIR` (or the recipe's `quality.fineweb2_dir`) at a copy; the default is
-    the project's development layout, `../shared/data/fineweb2` from the working directory."""
-    return Path(os.environ.get("AGADIR_FINEWEB2_DIR", "../shared/data/fineweb2")).resolve()
 
 
 class _Strict(BaseModel):
@@ -46,10 +38,11 @@ class InputSpec(_Strict):
 
 
 class QualitySpec(_Strict):
-    """Per-language quality filters; thresholds come from FineWeb-2 (see `quality`)."""
+    """Per-language quality filters; thresholds come from FineWeb-2 (see `quality`):
+    packaged with Agadir, or from the FineWeb-2 checkout `fineweb2_dir` names."""
 
     enabled: bool = True
-    fineweb2_dir: Path = Field(default_factory=_default_fineweb2)
+    fineweb2_dir: Path | None = None
     min_doc_words: int | None = Field(default=None, ge=0)
 
 
@@ -118,7 +111,8 @@ class Recipe(_Strict):
         for spec in copy.inputs:
             spec.path = fix(spec.path)
         copy.output.path = fix(copy.output.path)
-        copy.quality.fineweb2_dir = fix(copy.quality.fineweb2_dir)
+        if copy.quality.fineweb2_dir is not None:
+            copy.quality.fineweb2_dir = fix(copy.quality.fineweb2_dir)
         if copy.precision.wordlist is not None:
             copy.precision.wordlist = fix(copy.precision.wordlist)
         return copy

@@ -40,6 +40,7 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.hashing import HashConfig
 
 import agadir
+from agadir.corpus.fineweb2_assets import DARIJA_WORDLIST, packaged_path
 from agadir.corpus.lid_step import MoroccanLID
 from agadir.corpus.normalize_step import NormalizeText
 from agadir.corpus.pii_step import MoroccanPII
@@ -134,9 +135,10 @@ def ingest_stage(recipe: Recipe, layout: Layout) -> Stage:
     lid = MoroccanLID(keep=recipe.languages, min_score=recipe.min_language_score)
     lid.exclusion_writer = _removed_writer(layout, "lid")
     steps += [MoroccanPII(recipe.pii), lid, Tally("lid"), Provenance(pipeline_version(recipe))]
+    fineweb2 = recipe.quality.fineweb2_dir  # None: the copy packaged with Agadir
     if recipe.precision.enabled:
         wordlist = recipe.precision.wordlist or (
-            recipe.quality.fineweb2_dir / "wordlists" / "ary_Arab.txt"
+            fineweb2 / "wordlists" / DARIJA_WORDLIST if fineweb2 else packaged_path(DARIJA_WORDLIST)
         )
         prec = DarijaPrecision(
             wordlist, recipe.precision.languages, min_words=recipe.precision.min_words
@@ -145,7 +147,7 @@ def ingest_stage(recipe: Recipe, layout: Layout) -> Stage:
         steps.append(prec)
     if recipe.quality.enabled:
         langs = recipe.languages or list(LABELS)
-        config_dir = recipe.quality.fineweb2_dir / "configs"
+        config_dir = fineweb2 / "configs" if fineweb2 else None
         settings = {lang: settings_for(lang, config_dir) for lang in langs}
         quality = PerLanguageQuality(settings, min_doc_words=recipe.quality.min_doc_words)
         quality.exclusion_writer = _removed_writer(layout, "quality")
