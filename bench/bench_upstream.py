@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_gateway import WrkResult, run_wrk
+from bench_gateway import WrkResult, profile, run_wrk
 from serve_harness import ROOT, Server, agadir_server, free_port, pct, start_server
 
 INSTANT = ROOT / "bench" / "instant_upstream.py"
@@ -114,39 +113,6 @@ def run_streams(server: Server, model: str, streams: int, rounds: int = 3) -> li
     return asyncio.run(go())
 
 
-# -- profile --------------------------------------------------------------------------------------
-def profile(server: Server, model: str, args: argparse.Namespace, out: Path) -> str:
-    """py-spy the gateway while wrk loads `model`; top self frames as Markdown."""
-    raw = out / "profile-upstream.txt"
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    cmd = [exe, "record", "--gil", "--format", "raw", "-o", str(raw), "-r", "200"]
-    cmd += ["-d", str(args.duration), "-p", str(server.process.pid)]
-    spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    run_wrk(server, "profile", args.connections, args.duration, model)
-    spy.wait(timeout=60)
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames, n = stack.split(";"), int(count)
-        total += n
-        own[frames[-1]] = own.get(frames[-1], 0) + n
-        for frame in set(frames):
-            if any(k in frame for k in ("agadir/", "openai/", "httpx/", "httpcore/")):
-                inclusive[frame] = inclusive.get(frame, 0) + n
-    rows = ["| self % | frame |", "|---:|---|"]
-    rows += [f"| {100 * n / total:.1f} | `{f}` |" for f, n in _top(own, 15)]
-    rows += ["", "| inclusive % | frame |", "|---:|---|"]
-    rows += [f"| {100 * n / total:.1f} | `{f}` |" for f, n in _top(inclusive, 25)]
-    return "\n".join(rows)
-
-
-def _top(counts: dict[str, int], n: int) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: -kv[1])[:n]
-
-
 # -- main -----------------------------------------------------------------------------------------
 def median_row(rows: list[WrkResult]) -> WrkResult:
     return sorted(rows, key=lambda r: r.rps)[len(rows) // 2]
@@ -207,7 +173,7 @@ def main() -> None:
                 _ratios(row, ratios)
             direct = run_streams(slow, "streaming", args.streams)
             through = run_streams(gw, "streaming", args.streams)
-            profile_md = profile(gw, "fast", args, logdir) if args.profile else ""
+            profile_md = profile(gw, args, logdir, model="fast") if args.profile else ""
         finally:
             for server in reversed(servers):
                 server.stop()

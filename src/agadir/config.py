@@ -80,6 +80,9 @@ class UpstreamSettings(BaseModel):
     context_length: int | None = Field(
         None, ge=1, description="Context length in tokens; default: what the upstream reports."
     )
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        "aiohttp", description="HTTP library under the openai client (aiohttp: faster)."
+    )
     max_connections: int = Field(
         256, ge=1, description="Pooled keep-alive connections per replica."
     )

@@ -18,8 +18,10 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Iterable
+from typing import TypeVar
 
 import httpx
+import httpx2
 from sqlalchemy.engine import make_url
 
 from agadir.errors import EgressDeniedError
@@ -127,14 +129,36 @@ class EgressGuardTransport(httpx.AsyncBaseTransport):
         self.inner = inner or httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        self.policy.check(host)
-        if is_localhost_name(host):  # the Host header keeps the name; the socket goes to loopback
-            request.url = request.url.copy_with(host=LOOPBACK_ADDRESS)
+        request.url = guarded_url(self.policy, request.url)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class EgressGuardTransport2(httpx2.AsyncBaseTransport):
+    """The same guard for httpx2, the HTTP library under the `openai` client."""
+
+    def __init__(self, policy: EgressPolicy, inner: httpx2.AsyncBaseTransport) -> None:
+        self.policy = policy
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.url = guarded_url(self.policy, request.url)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+_Url = TypeVar("_Url", httpx.URL, httpx2.URL)
+
+
+def guarded_url(policy: EgressPolicy, url: _Url) -> _Url:
+    """Check `url`'s host; a localhost name becomes 127.0.0.1 (the Host header keeps the name)."""
+    host = url.host
+    policy.check(host)
+    return url.copy_with(host=LOOPBACK_ADDRESS) if is_localhost_name(host) else url
 
 
 def guarded_client(

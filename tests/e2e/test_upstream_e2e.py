@@ -26,7 +26,8 @@ def agadir_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     """An echo `agadir serve`, and a second one whose default model is the first (an upstream)."""
     root = tmp_path_factory.mktemp("pair")
     inner = start_server(root / "inner", "--enable-echo", env={"AGADIR_KNOWLEDGE__PACKS": "[]"})
-    upstream = {"name": "inner-echo", "model": "echo", "base_url": f"{inner.base_url}/v1"}
+    upstream: dict[str, object] = {"name": "inner-echo", "model": "echo"}
+    upstream["base_url"] = f"{inner.base_url}/v1"
     upstream["api_key"] = inner.admin_key
     env = gateway_env([upstream], AGADIR_MODEL="inner-echo")
     env["AGADIR_KNOWLEDGE__PACKS"] = '["agriculture"]'  # the one pack the test asks

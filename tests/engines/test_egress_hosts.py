@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agadir.config import Settings
+from agadir.config import Settings, UpstreamSettings
 from agadir.egress import EgressPolicy, guard_database_url, guarded_client
+from agadir.engines.base import ChatMessage, SamplingParams, collect
+from agadir.engines.upstream import UpstreamEngine
 from agadir.errors import EgressDeniedError
 from tests.upstreams import InstantUpstream, start_upstream
 
@@ -105,3 +107,15 @@ async def test_decision_is_cached_per_host() -> None:
     async with guarded_client(policy) as client:
         with pytest.raises(EgressDeniedError):
             await client.get("http://example.org/")
+
+
+async def test_upstream_engine_pins_localhost_names_on_every_path(
+    settings: Settings, upstream: InstantUpstream, resolver_calls: list[str]
+) -> None:
+    config = UpstreamSettings(name="up", base_url=f"http://llm.localhost:{upstream.port}/v1")
+    engine = UpstreamEngine(config, settings)
+    messages = [ChatMessage("user", "hi")]
+    assert (await collect(engine.stream_chat(messages, SamplingParams()))).text == "ok"
+    assert "".join([d.text async for d in engine.stream_chat(messages, SamplingParams())]) == "ok"
+    await engine.aclose()
+    assert not [h for h in resolver_calls if "localhost" in h]

@@ -30,7 +30,7 @@ def closed_port_url() -> str:
 
 
 def engine_for(settings: Settings, *urls: str, **options: object) -> UpstreamEngine:
-    config = UpstreamSettings(name="up", model="instant", base_urls=list(urls), **options)  # type: ignore[arg-type]
+    config = UpstreamSettings(name="up", model="instant", base_urls=list(urls), **options)
     return UpstreamEngine(config, settings)
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, cast
+from typing import Any
 
-import httpx
+import httpx2
 import openai
 
 from agadir.config import Settings, UpstreamSettings
@@ -93,11 +93,8 @@ class UpstreamEngine:
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         body = {"model": self._remote_model, "input": list(texts), "encoding_format": "float"}
-        replica, response = await self.replicas.run(
-            lambda r: r.client.post("/embeddings", body=body, cast_to=object)
-        )
+        replica, response = await self.replicas.run(lambda r: r.json.post("/embeddings", body))
         self.replicas.release(replica, ok=True, seconds=0.0)
-        response = cast(dict[str, Any], response)
         items = sorted(response["data"], key=lambda d: d["index"])
         usage = response.get("usage") or {}
         return Embeddings([item["embedding"] for item in items], usage.get("prompt_tokens") or 0)
@@ -137,7 +134,7 @@ class UpstreamEngine:
         self._has_tokenizer = True
         return [int(t["id"] if isinstance(t, dict) else t) for t in tokens]
 
-    async def _post_tokenize(self, replica: Replica, text: str) -> httpx.Response:
+    async def _post_tokenize(self, replica: Replica, text: str) -> httpx2.Response:
         root = replica.url.removesuffix("/v1")
         # vLLM reads `model` and `prompt`, llama-server `content`; each ignores the other's
         body = {"model": self._remote_model, "prompt": text, "content": text}
@@ -148,7 +145,8 @@ class UpstreamEngine:
 
 
 def _requester(path: str, body: dict[str, Any]) -> Request:
-    """The call `UpstreamCall` makes on a replica: the SDK's low-level `post`, answers as JSON.
+    """The call `UpstreamCall` makes on a replica: streams through the SDK's low-level `post`
+    (its SSE decoder, each event as plain JSON), whole answers through `JsonPoster`.
 
     Why not `chat.completions.create()`: its typed transform of the request and the response
     models cost several times the rest of the gateway per request (docs/benchmarks.md), and a
@@ -161,6 +159,6 @@ def _requester(path: str, body: dict[str, Any]) -> Request:
             return replica.client.post(
                 path, body=streamed, cast_to=object, stream=True, stream_cls=_JsonStream
             )
-        return replica.client.post(path, body=body, cast_to=object)
+        return replica.json.post(path, body)
 
     return request

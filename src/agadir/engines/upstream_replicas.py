@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-import httpx
+import httpx2
 import openai
 
 from agadir.config import UpstreamSettings
@@ -31,6 +31,7 @@ from agadir.engines.upstream_client import (
     is_retryable,
     make_client,
 )
+from agadir.engines.upstream_json import JsonPoster
 
 log = logging.getLogger("agadir.upstream")
 T = TypeVar("T")
@@ -44,7 +45,8 @@ class Replica:
 
     url: str
     client: openai.AsyncOpenAI
-    http: httpx.AsyncClient
+    http: httpx2.AsyncClient
+    json: JsonPoster
     outstanding: int = 0
     consecutive_failures: int = 0
     in_rotation: bool = True
@@ -60,7 +62,10 @@ class Replica:
 class ReplicaSet:
     def __init__(self, config: UpstreamSettings, policy: EgressPolicy) -> None:
         self.config = config
-        self.replicas = [Replica(url, *make_client(config, url, policy)) for url in config.urls]
+        self.replicas = [
+            Replica(url, *make_client(config, url, policy), _poster(config, url, policy))
+            for url in config.urls
+        ]
         self._picks = 0
         self._health: asyncio.Task[None] | None = None
 
@@ -168,7 +173,7 @@ class ReplicaSet:
             )
             healthy = response.status_code == 200
             body = response.json() if healthy else None
-        except (httpx.HTTPError, ValueError):
+        except (httpx2.HTTPError, ValueError):
             healthy, body = False, None
         if healthy and not replica.in_rotation:
             self._readmit(replica)
@@ -188,4 +193,15 @@ class ReplicaSet:
             self._health.cancel()
             self._health = None
         for replica in self.replicas:
-            await replica.client.close()
+            await replica.client.close()  # closes its HTTP client and pool too
+            await replica.json.aclose()
+
+
+def _poster(config: UpstreamSettings, url: str, policy: EgressPolicy) -> JsonPoster:
+    return JsonPoster(
+        url,
+        policy,
+        api_key=config.api_key,
+        max_connections=config.max_connections,
+        timeout_s=config.timeout_s,
+    )
