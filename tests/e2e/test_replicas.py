@@ -69,7 +69,12 @@ def test_two_replicas_share_one_rate_limit(tmp_path: Path) -> None:
 def _pool_server(home: Path, upstreams: list[InstantUpstream], **options: object) -> RunningServer:
     entry = {"name": "pool", "model": "instant", "base_urls": [u.url for u in upstreams], **options}
     env = {"AGADIR_UPSTREAMS": json.dumps([entry]), "AGADIR_KNOWLEDGE__PACKS": "[]"}
-    return start_server(home, env=env)
+    try:
+        return start_server(home, env=env)
+    except BaseException:  # leave no upstream process behind
+        for upstream in upstreams:
+            upstream.stop()
+        raise
 
 
 def test_killing_an_upstream_replica_under_load_loses_only_its_in_flight_requests(

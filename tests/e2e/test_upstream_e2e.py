@@ -31,10 +31,12 @@ def agadir_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     upstream["api_key"] = inner.admin_key
     env = gateway_env([upstream], AGADIR_MODEL="inner-echo")
     env["AGADIR_KNOWLEDGE__PACKS"] = '["agriculture"]'  # the one pack the test asks
-    outer = start_server(root / "outer", env=env)
-    yield outer
-    stop_server(outer)
-    stop_server(inner)
+    try:
+        outer = start_server(root / "outer", env=env)
+        yield outer
+        stop_server(outer)
+    finally:  # the inner server goes even when the outer one never came up
+        stop_server(inner)
 
 
 def test_grounded_chat_on_an_upstream_model(agadir_pair: RunningServer) -> None:
