@@ -142,7 +142,7 @@ def baseline_server(kind: str, logdir: Path) -> Server:
     return start_server(f"baseline-{kind}", cmd, env, port, "/healthz", logdir)
 
 
-def profile(server: Server, args: argparse.Namespace, out: Path) -> str:
+def profile(server: Server, args: argparse.Namespace, out: Path, model: str = "echo") -> str:
     """Sample the server with py-spy while wrk loads it; return the top frames as Markdown."""
     raw = out / "profile.txt"
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -151,7 +151,7 @@ def profile(server: Server, args: argparse.Namespace, out: Path) -> str:
     cmd += ["-d", str(args.duration), "-p", str(server.process.pid)]
     spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    run_wrk(server, "profile", args.connections, args.duration, "echo")
+    run_wrk(server, "profile", args.connections, args.duration, model)
     spy.wait(timeout=60)
     own: Counter[tuple[str, str]] = Counter()  # (frame, its caller)
     inclusive: Counter[str] = Counter()

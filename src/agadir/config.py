@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -60,15 +60,53 @@ class LlamaCppSettings(BaseModel):
 
 
 class UpstreamSettings(BaseModel):
-    """An OpenAI-compatible server inside the boundary (vLLM, llama-server, TGI, Ollama)."""
+    """An OpenAI-compatible server inside the boundary (vLLM, llama-server, TGI, Ollama).
+
+    One entry is one model; `base_urls` lists its replicas (the same model on several servers),
+    balanced by least outstanding requests, with health checks and retries (docs/configuration.md).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Name clients use as `model`.")
-    base_url: str = Field(description="e.g. http://10.0.0.5:8000/v1")
+    base_url: str | None = Field(None, description="e.g. http://10.0.0.5:8000/v1")
+    base_urls: list[str] = Field(
+        default_factory=list,
+        description="Replicas of the same model (with or instead of base_url).",
+    )
     model: str | None = Field(None, description="Model name on the upstream; defaults to `name`.")
     api_key: str | None = None
-    timeout_s: float = 120.0
+    timeout_s: float = Field(120.0, gt=0, description="Longest wait for one upstream answer.")
+    context_length: int | None = Field(
+        None, ge=1, description="Context length in tokens; default: what the upstream reports."
+    )
+    http_client: Literal["aiohttp", "httpx"] = Field(
+        "aiohttp", description="HTTP library under the openai client (aiohttp: faster)."
+    )
+    max_connections: int = Field(
+        256, ge=1, description="Pooled keep-alive connections per replica."
+    )
+    health_interval_s: float = Field(
+        5.0, ge=0, description="Seconds between active health checks of each replica; 0 = off."
+    )
+    eject_after: int = Field(
+        3, ge=1, description="Consecutive failures that take a replica out of rotation."
+    )
+    retry_deadline_s: float = Field(
+        10.0, ge=0, description="How long a failed request may be retried on other replicas."
+    )
+
+    @model_validator(mode="after")
+    def _some_url(self) -> UpstreamSettings:
+        if not self.urls:
+            raise ValueError(f"upstream '{self.name}' needs base_url or base_urls")
+        return self
+
+    @property
+    def urls(self) -> list[str]:
+        """Every replica's base URL, without duplicates, in the order given."""
+        found = ([self.base_url] if self.base_url else []) + self.base_urls
+        return list(dict.fromkeys(u.rstrip("/") for u in found))
 
 
 class KnowledgeSettings(BaseModel):
@@ -152,8 +190,15 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """The store URL in force: the setting, or the embedded SQLite file under `home`."""
-        return self.database_url or f"sqlite:///{self.home / 'agadir.db'}"
+        """The store URL in force: the setting, or the embedded SQLite file under `home`.
+
+        A PostgreSQL host passes the egress check here, the one place every store opener takes
+        its URL from (raises `EgressDeniedError` before any connection; localhost names pinned).
+        """
+        from agadir.egress import EgressPolicy, guard_database_url
+
+        url = self.database_url or f"sqlite:///{self.home / 'agadir.db'}"
+        return guard_database_url(url, EgressPolicy(self.egress_allow))
 
     def ensure_home(self) -> Path:
         """Create the data directory (private to the user) and return it."""

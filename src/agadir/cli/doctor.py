@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 m.name, m.engine, "[green]present[/]" if present else "[red]missing[/]", m.license
             )
         for up in settings.upstreams:
-            models.add_row(up.name, "upstream", up.base_url, "-")
+            models.add_row(up.name, "upstream", ", ".join(up.urls), "-")
         console.print(models)
 
         usage = shutil.disk_usage(settings.home)

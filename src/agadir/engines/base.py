@@ -7,9 +7,9 @@ so the two paths can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from agadir.errors import InvalidRequestError
 
@@ -38,6 +38,9 @@ class SamplingParams:
     json_mode: bool = False
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
+    # Request fields the gateway does not interpret (logit_bias, user, vLLM's top_k...):
+    # engines that speak OpenAI's API forward them verbatim; in-process engines ignore them.
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,16 @@ class Engine(Protocol):
 
 
 async def collect(stream: AsyncIterator[Delta]) -> Generation:
-    """Gather a stream of deltas into one `Generation` (the non-streaming path)."""
+    """Gather a stream of deltas into one `Generation` (the non-streaming path).
+
+    A stream that can produce its whole result more cheaply than delta by delta offers a
+    `gather()` coroutine (the upstream engine asks its server for one non-streamed answer), and
+    it is used instead of iterating.
+    """
+    gather = getattr(stream, "gather", None)
+    if gather is not None:
+        result: Generation = await gather()
+        return result
     parts: list[str] = []
     logprobs: list[TokenLogprob] = []
     finish: FinishReason = "stop"

@@ -8,7 +8,8 @@ lock per model so concurrent first requests load a model once.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from agadir.config import Settings
 from agadir.engines.base import Engine
@@ -16,6 +17,9 @@ from agadir.engines.registry import get_factory
 from agadir.errors import ModelNotFoundError
 from agadir.models.manifest import ModelManifest
 from agadir.models.store import ModelStore
+
+if TYPE_CHECKING:
+    from agadir.engines.upstream import UpstreamEngine
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class EngineManager:
         self._entries: dict[str, ModelEntry] = {}
         self._engines: dict[str, Engine] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # upstreams whose context length is not known yet: asked on each use until one answers
+        self._discovering: dict[str, UpstreamEngine] = {}
         self._enable_echo = enable_echo
         self.refresh()
 
@@ -49,8 +55,10 @@ class EngineManager:
                 m.name, m.engine, tuple(m.capabilities), m.context_length, m.sha256, "agadir", m
             )
         for up in self.settings.upstreams:
+            known = self._entries.get(up.name)
+            context = up.context_length or (known.context_length if known else 0)
             entries[up.name] = ModelEntry(
-                up.name, "upstream", ("chat", "completion", "embedding"), 0, None, "upstream"
+                up.name, "upstream", ("chat", "completion", "embedding"), context, None, "upstream"
             )
         if self._enable_echo:
             echo = ModelManifest(
@@ -86,7 +94,7 @@ class EngineManager:
     async def get(self, name: str) -> Engine:
         """The engine serving `name`, loading it on first use (off the event loop)."""
         engine = self._engines.get(name)
-        if engine is not None:
+        if engine is not None and name not in self._discovering:
             return engine
         entry = self.entry(name)
         lock = self._locks.setdefault(name, asyncio.Lock())
@@ -95,7 +103,24 @@ class EngineManager:
             if engine is None:
                 engine = await asyncio.to_thread(self._create, entry)
                 self._engines[name] = engine
+            if entry.engine == "upstream":
+                await self._discover(name, engine)
         return engine
+
+    async def _discover(self, name: str, engine: Engine) -> None:
+        """Ask an upstream for its context length; `/v1/models` then shows it."""
+        from agadir.engines.upstream import UpstreamEngine
+
+        if not isinstance(engine, UpstreamEngine):
+            return
+        await engine.prepare()
+        if engine.context_known:
+            self._discovering.pop(name, None)
+            entry = self._entries.get(name)
+            if entry is not None:
+                self._entries[name] = replace(entry, context_length=engine.info().context_length)
+        else:
+            self._discovering[name] = engine
 
     def _create(self, entry: ModelEntry) -> Engine:
         if entry.engine == "upstream":

@@ -1,190 +1,164 @@
-"""Any OpenAI-compatible server inside the boundary (vLLM, llama-server, TGI, Ollama) as an engine.
+"""Any OpenAI-compatible server inside the boundary (vLLM, llama-server, TGI, Ollama, another
+Agadir) as an engine, through the official `openai` async client.
 
 Requests go through the egress guard, so an upstream on a host the operator did not allow-list is
-refused before a socket opens. Token counting uses the upstream's `/tokenize` when it has one
-(vLLM, llama-server) and otherwise an estimate of 4 characters per token, marked as such.
+refused before a socket opens. One entry may list several replicas (`upstream_replicas`).
+
+- Context length: `context_length` from the config, else what the upstream's `/v1/models` reports
+  (`engines.upstream_wire.context_length_of`), else `FALLBACK_CONTEXT` until it answers.
+- Token ids come from the upstream's `/tokenize` (vLLM, llama-server). An upstream without one
+  has no token ids to give: `tokenize()` refuses rather than invent them, and `count_tokens()`
+  estimates one token per 3 characters (conservative: it errs towards too many).
 """
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import httpx
+import httpx2
+import openai
 
 from agadir.config import Settings, UpstreamSettings
-from agadir.egress import EgressPolicy, guarded_client
+from agadir.egress import EgressPolicy
 from agadir.engines.base import (
     ChatMessage,
     Delta,
     Embeddings,
     EngineInfo,
     SamplingParams,
-    TokenLogprob,
 )
-from agadir.errors import AgadirError, EngineUnavailableError, InvalidRequestError
+from agadir.engines.upstream_call import Request, UpstreamCall
+from agadir.engines.upstream_replicas import Replica, ReplicaSet
+from agadir.engines.upstream_wire import chat_body, completion_body, context_length_of
+from agadir.errors import InvalidRequestError
+
+FALLBACK_CONTEXT = 4096
+_JsonStream = openai.AsyncStream[object]  # SSE framing by the SDK, each event as plain JSON
+_CHARS_PER_TOKEN_ESTIMATE = 3
 
 
 class UpstreamEngine:
     def __init__(self, config: UpstreamSettings, settings: Settings) -> None:
         self.config = config
         self.policy = EgressPolicy(settings.egress_allow)
-        headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        self._client = guarded_client(
-            self.policy,
-            base_url=config.base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout_s, connect=5.0),
-        )
+        self.replicas = ReplicaSet(config, self.policy)
         self._remote_model = config.model or config.name
+        self._context_length: int | None = config.context_length
+        self._has_tokenizer: bool | None = None  # unknown until the first /tokenize
 
     def info(self) -> EngineInfo:
+        urls = ", ".join(self.config.urls)
         return EngineInfo(
             kind="upstream",
             model=self.config.name,
             capabilities=("chat", "completion", "embedding"),
-            context_length=0,
-            detail=f"OpenAI-compatible server at {self.config.base_url}",
+            context_length=self._context_length or FALLBACK_CONTEXT,
+            detail=f"OpenAI-compatible server at {urls}",
         )
 
-    def _body(self, params: SamplingParams) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self._remote_model,
-            "max_tokens": params.max_tokens,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if params.stop:
-            body["stop"] = list(params.stop)
-        if params.seed is not None:
-            body["seed"] = params.seed
-        if params.json_mode:
-            body["response_format"] = {"type": "json_object"}
-        return body
+    @property
+    def context_known(self) -> bool:
+        return self._context_length is not None
 
-    async def _sse(self, path: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        try:
-            async with self._client.stream("POST", path, json=body) as response:
-                if response.status_code >= 400:
-                    detail = (await response.aread()).decode(errors="replace")[:500]
-                    error_cls = (
-                        InvalidRequestError
-                        if response.status_code < 500
-                        else EngineUnavailableError
-                    )
-                    raise error_cls(
-                        f"Upstream '{self.config.name}' answered {response.status_code}: {detail}"
-                    )
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        return
-                    yield json.loads(payload)
-        except AgadirError:
-            raise
-        except httpx.HTTPError as exc:
-            raise EngineUnavailableError(
-                f"Upstream '{self.config.name}' at {self.config.base_url} is unreachable ({exc}). "
-                "Check that it is running and that its address is right in agadir.toml."
-            ) from exc
+    async def prepare(self) -> None:
+        """Learn the context length from the replicas and start health checks (idempotent)."""
+        self.replicas.start_health_checks()
+        if self._context_length is not None:
+            return
+        for replica in self.replicas.replicas:
+            body = await self.replicas.probe(replica)
+            cards = body.get("data") if body else None
+            if not isinstance(cards, list):
+                continue
+            mine = [c for c in cards if isinstance(c, dict) and c.get("id") == self._remote_model]
+            for card in mine or [c for c in cards if isinstance(c, dict)][:1]:
+                self._context_length = context_length_of(card)
+            if self._context_length is not None:
+                return
 
-    async def _stream(self, path: str, body: dict[str, Any], chat: bool) -> AsyncIterator[Delta]:
-        finish: str = "stop"
-        usage: dict[str, int] = {}
-        async for event in self._sse(path, body):
-            usage = event.get("usage") or usage
-            for choice in event.get("choices", []):
-                text = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
-                logprobs = _logprobs(choice.get("logprobs"))
-                if text or logprobs:
-                    yield Delta(text=text or "", logprobs=logprobs)
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
-        yield Delta(
-            finish_reason="length" if finish == "length" else "stop",
-            prompt_tokens=usage.get("prompt_tokens", 0),
-            completion_tokens=usage.get("completion_tokens", 0),
-        )
-
+    # -- generation -----------------------------------------------------------------------------
     def stream_chat(
         self, messages: Sequence[ChatMessage], params: SamplingParams
     ) -> AsyncIterator[Delta]:
-        body = self._body(params)
-        body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
-        if params.logprobs:
-            body["logprobs"] = True
-            body["top_logprobs"] = params.top_logprobs
-        return self._stream("/chat/completions", body, chat=True)
+        body = chat_body(self._remote_model, messages, params)
+        return UpstreamCall(self.replicas, _requester("/chat/completions", body), chat=True)
 
     def stream_complete(
         self, prompt: str, params: SamplingParams, *, echo: bool = False
     ) -> AsyncIterator[Delta]:
-        body = self._body(params)
-        body["prompt"] = prompt
-        body["echo"] = echo
-        if params.logprobs:
-            body["logprobs"] = max(params.top_logprobs, 1)
-        return self._stream("/completions", body, chat=False)
+        body = completion_body(self._remote_model, prompt, params, echo=echo)
+        return UpstreamCall(self.replicas, _requester("/completions", body), chat=False)
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
-        try:
-            response = await self._client.post(
-                "/embeddings", json={"model": self._remote_model, "input": list(texts)}
-            )
-        except httpx.HTTPError as exc:
-            raise EngineUnavailableError(
-                f"Upstream '{self.config.name}' unreachable: {exc}"
-            ) from exc
-        if response.status_code >= 400:
-            raise InvalidRequestError(f"Upstream embeddings failed: {response.text[:300]}")
-        data = response.json()
-        vectors = [item["embedding"] for item in sorted(data["data"], key=lambda d: d["index"])]
-        return Embeddings(vectors, data.get("usage", {}).get("prompt_tokens", 0))
+        body = {"model": self._remote_model, "input": list(texts), "encoding_format": "float"}
+        replica, response = await self.replicas.run(lambda r: r.json.post("/embeddings", body))
+        self.replicas.release(replica, ok=True, seconds=0.0)
+        items = sorted(response["data"], key=lambda d: d["index"])
+        usage = response.get("usage") or {}
+        return Embeddings([item["embedding"] for item in items], usage.get("prompt_tokens") or 0)
 
+    # -- tokens ---------------------------------------------------------------------------------
     async def tokenize(self, text: str) -> list[int]:
-        root = self.config.base_url.rstrip("/").removesuffix("/v1")
-        try:
-            response = await self._client.post(
-                f"{root}/tokenize", json={"model": self._remote_model, "prompt": text}
+        tokens = await self._remote_tokens(text)
+        if tokens is None:
+            raise InvalidRequestError(
+                f"Upstream '{self.config.name}' has no /tokenize endpoint, so its token ids are "
+                "unknown; count tokens with an upstream that has one (vLLM, llama-server).",
+                code="unsupported_capability",
             )
-            if response.status_code == 200:
-                tokens = response.json().get("tokens")
-                if isinstance(tokens, list):
-                    return [int(t) for t in tokens]
-        except httpx.HTTPError:
-            pass
-        return list(range(max(1, len(text) // 4)))  # estimate: the upstream has no /tokenize
+        return tokens
 
     async def count_tokens(self, text: str) -> int:
-        return len(await self.tokenize(text))
+        tokens = await self._remote_tokens(text)
+        if tokens is not None:
+            return len(tokens)
+        return max(1, math.ceil(len(text) / _CHARS_PER_TOKEN_ESTIMATE))
+
+    async def _remote_tokens(self, text: str) -> list[int] | None:
+        """Token ids from the upstream's `/tokenize`, or None when it has none (asked once)."""
+        if self._has_tokenizer is False:
+            return None
+        replica, response = await self.replicas.run(lambda r: self._post_tokenize(r, text))
+        self.replicas.release(replica, ok=None, seconds=0.0)
+        if response.status_code >= 500:
+            return None  # unknown for now; asked again next time
+        try:
+            tokens = response.json().get("tokens") if response.status_code == 200 else None
+        except ValueError:
+            tokens = None
+        if not isinstance(tokens, list):
+            self._has_tokenizer = False
+            return None
+        self._has_tokenizer = True
+        return [int(t["id"] if isinstance(t, dict) else t) for t in tokens]
+
+    async def _post_tokenize(self, replica: Replica, text: str) -> httpx2.Response:
+        root = replica.url.removesuffix("/v1")
+        # vLLM reads `model` and `prompt`, llama-server `content`; each ignores the other's
+        body = {"model": self._remote_model, "prompt": text, "content": text}
+        return await replica.http.post(f"{root}/tokenize", json=body, headers=self.replicas.auth())
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.replicas.aclose()
 
 
-def _logprobs(raw: Any) -> list[TokenLogprob]:
-    if not raw:
-        return []
-    if isinstance(raw, dict) and "content" in raw:  # chat shape
-        return [
-            TokenLogprob(
-                item["token"],
-                item.get("logprob"),
-                tuple((t["token"], t["logprob"]) for t in item.get("top_logprobs") or []),
+def _requester(path: str, body: dict[str, Any]) -> Request:
+    """The call `UpstreamCall` makes on a replica: streams through the SDK's low-level `post`
+    (its SSE decoder, each event as plain JSON), whole answers through `JsonPoster`.
+
+    Why not `chat.completions.create()`: its typed transform of the request and the response
+    models cost several times the rest of the gateway per request (docs/benchmarks.md), and a
+    plain body passes on fields the SDK's signature does not know without `extra_body`.
+    """
+    streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
+
+    def request(replica: Replica, stream: bool) -> Any:
+        if stream:
+            return replica.client.post(
+                path, body=streamed, cast_to=object, stream=True, stream_cls=_JsonStream
             )
-            for item in raw["content"] or []
-        ]
-    if isinstance(raw, dict) and "tokens" in raw:  # completions shape
-        tops = raw.get("top_logprobs") or [None] * len(raw["tokens"])
-        return [
-            TokenLogprob(tok, lp, tuple((top or {}).items()))
-            for tok, lp, top in zip(
-                raw["tokens"], raw.get("token_logprobs") or [], tops, strict=False
-            )
-        ]
-    return []
+        return replica.json.post(path, body)
+
+    return request

@@ -19,6 +19,7 @@ from agadir.audit import AuditUnavailableError
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy, apply_offline_switches
 from agadir.engines.manager import EngineManager
+from agadir.engines.upstream_metrics import UpstreamReplicaCollector
 from agadir.gateway.admin.router import router as admin_router
 from agadir.gateway.chat.router import router as chat_router
 from agadir.gateway.completions.router import router as completions_router
@@ -63,6 +64,7 @@ def create_app(
         egress=EgressPolicy(settings.egress_allow),
         governance=Governance(settings, dev_open=dev_open),
     )
+    metrics.registry.register(UpstreamReplicaCollector(state.engines))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -15,9 +15,13 @@ class StreamOptions(BaseModel):
 
 
 class CommonGenerationFields(BaseModel):
-    """Fields of OpenAI's generation requests that Agadir honours (unknown fields are ignored)."""
+    """Fields of OpenAI's generation requests that Agadir honours.
 
-    model_config = ConfigDict(extra="ignore")
+    Other fields (logit_bias, vLLM's top_k...) are kept and handed to the engine as
+    `SamplingParams.extra`: an upstream engine forwards them, in-process engines ignore them.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     model: Annotated[str, Field(min_length=1, max_length=200)]
     temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
@@ -65,7 +69,15 @@ class CommonGenerationFields(BaseModel):
             json_mode=json_mode,
             presence_penalty=self.presence_penalty,
             frequency_penalty=self.frequency_penalty,
+            extra=self.forwarded(),
         )
+
+    def forwarded(self) -> dict[str, object]:
+        """What the engine should pass on untouched: unknown fields, and `user`."""
+        extra = dict(self.model_extra or {})
+        if self.user is not None:
+            extra["user"] = self.user
+        return extra
 
 
 class ResponseFormat(BaseModel):

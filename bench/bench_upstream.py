@@ -1,0 +1,235 @@
+"""The upstream path of issue 17: Agadir in front of an OpenAI-compatible server, against the
+in-process echo engine and the upstream alone, side by side in one run.
+
+Usage: PYTHONPATH=src python bench/bench_upstream.py [--duration 10] [--connections 32]
+       [--rounds 3] [--streams 8] [--replicas] [--profile] [--litellm PYTHON]
+
+Non-streaming rows: `wrk -t1 -c32` (bench/chat_post.lua), one instant upstream answering "ok"
+(bench/instant_upstream.py), `agadir serve` authenticated with its admin key, everything on. The
+three targets are measured in turns, `--rounds` times, and the table gives each one's median
+round; ratios are taken within a round, so a busy neighbour slows all three alike.
+- "upstream alone": wrk straight at the instant upstream.
+- "agadir, echo in-process": the gateway with its built-in echo engine.
+- "agadir -> upstream": the same gateway, model served by the instant upstream.
+- `--replicas`: the same with the model on 2 upstream replicas (each its own process).
+- `--litellm PYTHON`: a LiteLLM proxy (installed in a throwaway venv, never a dependency).
+Streaming: `--streams` concurrent streams of 128 tokens, 4 ms apart, straight from the upstream
+and through Agadir: time to first token (p50) and tokens/s per stream (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gateway import WrkResult, profile, run_wrk
+from serve_harness import ROOT, Server, agadir_server, free_port, pct, start_server
+
+INSTANT = ROOT / "bench" / "instant_upstream.py"
+
+
+def instant_upstream(logdir: Path, name: str, *extra: str) -> Server:
+    port = free_port()
+    cmd = [sys.executable, str(INSTANT), "--port", str(port), "--name", name, *extra]
+    return start_server(f"upstream {name}", cmd, dict(os.environ), port, "/stats", logdir)
+
+
+def gateway(logdir: Path, home: Path, upstreams: list[dict[str, object]]) -> Server:
+    env = {**os.environ, "AGADIR_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+    env["AGADIR_UPSTREAMS"] = json.dumps(upstreams)
+    env["AGADIR_KNOWLEDGE__PACKS"] = "[]"
+    env.pop("AGADIR_CONFIG", None)
+    return agadir_server(env, logdir, "--enable-echo")
+
+
+def litellm_proxy(logdir: Path, python: str, upstream: Server) -> Server:
+    config = logdir / "litellm.yaml"
+    config.write_text(
+        "model_list:\n  - model_name: instant\n    litellm_params:\n"
+        f"      model: openai/instant\n      api_base: {upstream.base}/v1\n      api_key: none\n"
+    )
+    port = free_port()
+    exe = Path(python).parent / "litellm"
+    cmd = [str(exe), "--config", str(config), "--port", str(port), "--num_workers", "1"]
+    env = {**os.environ, "LITELLM_LOG": "ERROR"}
+    return start_server("litellm", cmd, env, port, "/health/liveliness", logdir)
+
+
+# -- streaming ------------------------------------------------------------------------------------
+@dataclass
+class StreamStats:
+    ttft_ms: float
+    tok_s: float
+    tokens: int
+
+
+async def _stream(client: httpx.AsyncClient, server: Server, model: str) -> StreamStats:
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Salam"}],
+        "max_tokens": 128,
+        "stream": True,
+    }
+    start = time.perf_counter()
+    first: float | None = None
+    tokens = 0
+    url = server.base + "/v1/chat/completions"
+    async with client.stream("POST", url, json=body, headers=server.headers) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: {") and '"content":"' in line.replace(": ", ":"):
+                obj = json.loads(line[6:])
+                for choice in obj.get("choices") or []:
+                    if (choice.get("delta") or {}).get("content"):
+                        tokens += 1
+                        first = first or time.perf_counter()
+    end = time.perf_counter()
+    assert first is not None, "no token came back"
+    return StreamStats((first - start) * 1000, tokens / (end - first) if end > first else 0, tokens)
+
+
+def run_streams(server: Server, model: str, streams: int, rounds: int = 3) -> list[StreamStats]:
+    async def go() -> list[StreamStats]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            out: list[StreamStats] = []
+            for _ in range(rounds):
+                out += await asyncio.gather(
+                    *(_stream(client, server, model) for _ in range(streams))
+                )
+            return out
+
+    return asyncio.run(go())
+
+
+# -- main -----------------------------------------------------------------------------------------
+def median_row(rows: list[WrkResult]) -> WrkResult:
+    return sorted(rows, key=lambda r: r.rps)[len(rows) // 2]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--streams", type=int, default=8)
+    ap.add_argument("--replicas", action="store_true", help="also 2 upstream replicas")
+    ap.add_argument("--profile", action="store_true", help="py-spy the gateway (upstream path)")
+    ap.add_argument("--litellm", metavar="PYTHON", help="python of a venv with litellm[proxy]")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        print("skipped: wrk is not installed (Debian: apt-get install -y wrk)")
+        return
+    results: dict[str, list[WrkResult]] = {}
+    ratios: dict[str, list[float]] = {}
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="agadir-bench-up-") as tmp:
+        logdir = Path(tmp)
+        try:
+            up = instant_upstream(logdir, "instant")
+            slow = instant_upstream(logdir, "streaming", "--tokens", "128", "--token-delay-ms", "4")
+            servers += [up, slow]
+            upstreams: list[dict[str, object]] = [
+                {"name": "fast", "model": "instant", "base_url": f"{up.base}/v1"},
+                {"name": "streaming", "base_url": f"{slow.base}/v1"},
+            ]
+            if args.replicas:
+                second = instant_upstream(logdir, "instant")
+                servers.append(second)
+                urls = [f"{up.base}/v1", f"{second.base}/v1"]
+                upstreams.append({"name": "pair", "model": "instant", "base_urls": urls})
+            gw = gateway(logdir, logdir / "home", upstreams)
+            servers.append(gw)
+            targets: list[tuple[str, Server, str]] = [
+                ("upstream alone", up, "instant"),
+                ("agadir, echo in-process", gw, "echo"),
+                ("agadir -> upstream", gw, "fast"),
+            ]
+            if args.replicas:
+                targets.append(("agadir -> 2 upstream replicas", gw, "pair"))
+            if args.litellm:
+                lite = litellm_proxy(logdir, args.litellm, up)
+                servers.append(lite)
+                targets.append(("LiteLLM proxy -> upstream", lite, "instant"))
+            for _, server, model in targets:
+                run_wrk(server, "warm-up", 4, 2, model)
+            for round_ in range(args.rounds):
+                row: dict[str, WrkResult] = {}
+                for name, server, model in targets:
+                    row[name] = run_wrk(server, name, args.connections, args.duration, model)
+                    results.setdefault(name, []).append(row[name])
+                    print(f"round {round_}: {row[name]}", file=sys.stderr)
+                _ratios(row, ratios)
+            direct = run_streams(slow, "streaming", args.streams)
+            through = run_streams(gw, "streaming", args.streams)
+            profile_md = profile(gw, args, logdir, model="fast") if args.profile else ""
+        finally:
+            for server in reversed(servers):
+                server.stop()
+    report(args, results, ratios, direct, through, profile_md)
+
+
+def _ratios(row: dict[str, WrkResult], ratios: dict[str, list[float]]) -> None:
+    pairs: list[tuple[str, str, str]] = [
+        ("agadir -> upstream ÷ echo in-process", "agadir -> upstream", "agadir, echo in-process"),
+        ("agadir -> upstream ÷ upstream alone", "agadir -> upstream", "upstream alone"),
+        ("2 replicas ÷ 1", "agadir -> 2 upstream replicas", "agadir -> upstream"),
+        ("agadir -> upstream ÷ LiteLLM", "agadir -> upstream", "LiteLLM proxy -> upstream"),
+    ]
+    for label, a, b in pairs:
+        if a in row and b in row:
+            ratios.setdefault(label, []).append(row[a].rps / row[b].rps)
+
+
+def report(
+    args: argparse.Namespace,
+    results: dict[str, list[WrkResult]],
+    ratios: dict[str, list[float]],
+    direct: list[StreamStats],
+    through: list[StreamStats],
+    profile_md: str,
+) -> None:
+    print(
+        f"Upstream path, non-streaming chat, wrk -t1 -c{args.connections}, {args.duration} s, "
+        f"median of {args.rounds} rounds\n"
+    )
+    print("| target | req/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    for name, rows in results.items():
+        r = median_row(rows)
+        print(f"| {name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} |")
+    print("\n| ratio (within each round) | median | rounds |")
+    print("|---|---:|---|")
+    for label, values in ratios.items():
+        rounds = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {label} | {statistics.median(values):.2f} | {rounds} |")
+    med: Callable[[list[float]], float] = statistics.median
+    d_ttft, t_ttft = pct([s.ttft_ms for s in direct], 50), pct([s.ttft_ms for s in through], 50)
+    d_tok, t_tok = med([s.tok_s for s in direct]), med([s.tok_s for s in through])
+    print(f"\nStreaming, {args.streams} concurrent streams of 128 tokens, 4 ms apart\n")
+    print("| path | TTFT p50 ms | tokens/s per stream (median) |")
+    print("|---|---:|---:|")
+    print(f"| upstream alone | {d_ttft:.2f} | {d_tok:.1f} |")
+    print(f"| agadir -> upstream | {t_ttft:.2f} | {t_tok:.1f} |")
+    print(
+        f"\nTTFT added p50: {t_ttft - d_ttft:+.2f} ms; "
+        f"tokens/s through ÷ direct: {t_tok / d_tok:.3f}"
+    )
+    if profile_md:
+        print("\npy-spy profile of the gateway, upstream path under the same load\n")
+        print(profile_md)
+
+
+if __name__ == "__main__":
+    main()
