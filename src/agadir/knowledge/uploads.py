@@ -130,6 +130,7 @@ def stage_uploads(kb: str, uploads: list[UploadedFile], *, max_file_bytes: int) 
         path = staged.folder / f"{i:04d}" / name
         try:
             path.parent.mkdir()
+            upload.file.seek(0)
             size = _copy_limited(upload.file, path, max_file_bytes)
         except OSError as exc:
             refuse(name, f"could not be stored for ingestion ({exc.strerror or exc})")
