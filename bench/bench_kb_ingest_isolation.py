@@ -107,7 +107,7 @@ async def main(args: argparse.Namespace) -> None:
             payload = big_text(args.mb)
             started = time.perf_counter()
             r = await client.post(
-                "/v1/knowledge/agri/documents",
+                "/v1/knowledge/agri/documents?background=true",  # 202 whatever --mb is
                 files=[("files", ("notes.md", payload))],
                 headers=coop,
             )

@@ -132,9 +132,11 @@ class Ingestor:
         *,
         max_bytes: int | None = None,
         limits: ExtractionLimits | None = None,
+        embed_batch: int = EMBED_BATCH,
     ) -> None:
         self.docs = docs
         self.embed = embed
+        self.embed_batch = embed_batch
         self.limits = limits or ExtractionLimits()
         if max_bytes is not None:
             self.limits = replace(self.limits, max_file_bytes=max_bytes)
@@ -195,9 +197,9 @@ class Ingestor:
                 outcome.reason = "no text to index after extraction"
                 return outcome
             vectors = []
-            for i in range(0, len(chunks), EMBED_BATCH):
+            for i in range(0, len(chunks), self.embed_batch):
                 check_stop()
-                batch = chunks[i : i + EMBED_BATCH]
+                batch = chunks[i : i + self.embed_batch]
                 vectors.append(await self.embed([embedding_text(doc, c) for c in batch]))
                 if progress is not None:
                     progress(i + len(batch), len(chunks))

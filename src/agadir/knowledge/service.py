@@ -34,6 +34,7 @@ from agadir.knowledge.index import DocumentIndex, DocumentInfo
 from agadir.knowledge.ingest import Ingestor
 from agadir.knowledge.jobs import IngestJob, IngestScheduler
 from agadir.knowledge.limits import ExtractionLimits
+from agadir.knowledge.priority import INGEST_BATCH, EmbedPriority
 from agadir.knowledge.retrieval import EmbedFn, HybridRetriever, Mode, Retrieved
 from agadir.knowledge.search import DenseIndex
 from agadir.knowledge.uploads import UploadedFile, stage_uploads
@@ -74,8 +75,15 @@ class KnowledgeService:
         self.bases = BaseRegistry(store)
         self.docs = DocumentIndex(store)
         self.dense = DenseIndex(store, self.bases, in_database=vector_search == "pgvector")
-        self.retriever = HybridRetriever(store, self.dense, embed)
-        self.ingestor = Ingestor(self.docs, embed, max_bytes=max_bytes, limits=limits)
+        priority = EmbedPriority(embed)  # a search never waits behind more than one batch
+        self.retriever = HybridRetriever(store, self.dense, priority.urgent)
+        self.ingestor = Ingestor(
+            self.docs,
+            priority.background,
+            max_bytes=max_bytes,
+            limits=limits,
+            embed_batch=INGEST_BATCH,
+        )
         self.jobs = IngestScheduler(self.ingestor, self._discard, workers=ingest_workers)
         self.background_bytes = background_bytes
 
