@@ -164,7 +164,7 @@ async def main(args: argparse.Namespace) -> None:
           "| during the job p50 / p95 (ms) | searches during | p50 ratio |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in (("baseline: jobs, no query priority, batches of 32", baseline),
-                    ("now: query priority, batches of 8", now)):  # fmt: skip
+                    ("now: query priority, batches of 4", now)):  # fmt: skip
         ratio = statistics.median(r.loaded) / statistics.median(r.idle) if r.loaded else 0.0
         print(
             f"| {name} | {r.chunks} | {r.answered * 1000:.0f} | {r.job_s:.1f} | {ms(r.idle)} "

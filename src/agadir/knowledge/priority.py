@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from agadir.knowledge.retrieval import EmbedFn
 
-INGEST_BATCH: Final = 8
+INGEST_BATCH: Final = 4
 
 
 class EmbedPriority:
