@@ -121,6 +121,25 @@ class KnowledgeSettings(BaseModel):
     max_file_bytes: int = Field(
         50 * 1024 * 1024, ge=1024, description="Largest file ingestion accepts, in bytes."
     )
+    max_text_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Most text (UTF-8 bytes) one file may yield."
+    )
+    max_expansion: float = Field(
+        20.0, ge=1.0, description="Most text one file may yield per byte of file (above 1 MiB)."
+    )
+    max_upload_bytes: int = Field(
+        128 * 1024 * 1024,
+        ge=1024,
+        description="Largest upload request (all its files), streamed to disk.",
+    )
+    background_bytes: int = Field(
+        1024 * 1024,
+        ge=0,
+        description="Uploads larger than this are ingested as a background job (202).",
+    )
+    ingest_workers: int = Field(
+        2, ge=1, le=32, description="Files ingested at once, across tenants (one per tenant)."
+    )
     vector_search: Literal["memory", "pgvector"] = Field(
         "memory",
         description="Dense search in the gateway's memory (exact, fastest measured) or, on "

@@ -3,6 +3,9 @@ SmolLM2), driven by the official `openai` client, in Darija, Arabizi and French.
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 import openai
 import pytest
@@ -65,3 +68,33 @@ def test_streamed_arabizi_question_with_knowledge_base_extra(client: openai.Open
     citations = (final[0].model_extra or {}).get("citations")
     assert text and citations
     assert any("zaytoun" in c["document"] for c in citations)
+
+
+def test_export_streams_a_pack_as_jsonl(server: RunningServer) -> None:
+    url = f"{server.base_url}/v1/knowledge/tourism/export"
+    with httpx.stream("GET", url, headers=server.headers, timeout=60) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("application/x-ndjson")
+        rows = [json.loads(line) for line in r.iter_lines() if line]
+    assert len(rows) >= 10 and all(row["kb"] == "tourism" for row in rows)
+    for row in rows:
+        assert row["chunks"] and all(c["end"] <= len(row["text"]) for c in row["chunks"])
+
+
+def test_background_upload_is_a_job_that_finishes(server: RunningServer) -> None:
+    base = {"name": "e2e-jobs", "purpose": "test", "legal_basis": "test"}
+    created = httpx.post(f"{server.base_url}/v1/knowledge", json=base, headers=server.headers)
+    assert created.status_code == 201, created.text
+    r = httpx.post(
+        f"{server.base_url}/v1/knowledge/e2e-jobs/documents?background=true",
+        files=[("files", ("safran.md", b"# Safran\n\nLe safran de Taliouine.\n"))],
+        headers=server.headers,
+    )
+    assert r.status_code == 202, r.text
+    job_url = f"{server.base_url}{r.headers['location']}"
+    deadline = time.monotonic() + 120
+    while (job := httpx.get(job_url, headers=server.headers).json())["status"] != "done":
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["result"]["added"] == 1 and job["progress"]["files_done"] == 1
+    httpx.delete(f"{server.base_url}/v1/knowledge/e2e-jobs", headers=server.headers)

@@ -121,6 +121,27 @@ def docx_file(path: Path, *, title: str | None = None) -> Path:
     return path
 
 
+def bomb_docx(path: Path, text_bytes: int) -> Path:
+    """A real DOCX whose one paragraph is `text_bytes` of repeated words: it compresses ~1000x,
+    as the 180 KB file that expanded to 60 MB of text did."""
+    import zipfile
+
+    docx_file(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info) for info in src.infolist()}
+    words = ("tomate serre Souss " * (text_bytes // 19 + 1))[:text_bytes]
+    body = f'<w:body><w:p><w:r><w:t xml:space="preserve">{words}</w:t></w:r></w:p>'
+    xml = parts["word/document.xml"].decode()
+    start, end = xml.index("<w:body>"), xml.index("<w:sectPr")
+    parts["word/document.xml"] = (xml[:start] + body + xml[end:]).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
 ARTICLE_HTML = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Guide &amp; démarches — Agadir</title>
 <style>body {{ color: red }}</style><script>var tracking = "do-not-index";</script></head>

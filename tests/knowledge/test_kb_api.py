@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -198,7 +198,8 @@ async def test_deterministic_answers_are_cached_until_a_source_is_erased(api: Ap
 
 async def test_odd_upload_names_and_sizes_are_refused_per_file(api: Api) -> None:
     admin = api.key("coop", "admin,kb:agri")
-    api.state.settings.knowledge.max_file_bytes = 2048
+    service = await knowledge(api.state)
+    service.ingestor.limits = replace(service.ingestor.limits, max_file_bytes=2048)
     files = [
         ("files", ("..", b"# x\n\ntext\n")),
         ("files", ("big.md", b"# Big\n\n" + b"mot " * 1000)),

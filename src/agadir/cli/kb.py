@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,12 +46,7 @@ def _service() -> Iterator[tuple[KnowledgeService, Settings]]:
     )
     try:
         yield (
-            KnowledgeService(
-                store,
-                engine_embedder(encoder),
-                max_bytes=settings.knowledge.max_file_bytes,
-                vector_search=settings.knowledge.vector_search,
-            ),
+            KnowledgeService.from_settings(store, engine_embedder(encoder), settings.knowledge),
             settings,
         )
     finally:
@@ -310,14 +305,16 @@ def export(
 ) -> None:
     """Export documents with provenance, text and chunk spans as JSONL."""
     with _service() as (service, settings):
-        rows = list(service.export(name))
-        _audit(settings, service, "export", kb=name, documents=len(rows))
-    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if out is None:
-        sys.stdout.write(lines)
-    else:
-        out.write_text(lines, encoding="utf-8")
-        console.print(f"wrote {len(rows)} documents to {out}")
+        count = 0
+        with ExitStack() as stack:  # one document in memory at a time, whatever the base's size
+            sink = sys.stdout.buffer if out is None else stack.enter_context(out.open("wb"))
+            for line in service.export_jsonl(name):
+                sink.write(line)
+                count += 1
+            sink.flush()
+        _audit(settings, service, "export", kb=name, documents=count)
+    if out is not None:
+        console.print(f"wrote {count} documents to {out}")
 
 
 @app.command("load-pack")

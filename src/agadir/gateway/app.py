@@ -29,10 +29,11 @@ from agadir.gateway.governance.middleware import AuditMiddleware
 from agadir.gateway.governance.service import Governance
 from agadir.gateway.health.router import router as health_router
 from agadir.gateway.knowledge.packs import load_configured_packs
+from agadir.gateway.knowledge.router import UPLOAD_PATH
 from agadir.gateway.knowledge.router import router as knowledge_router
 from agadir.gateway.lang.router import router as lang_router
 from agadir.gateway.metrics import Metrics
-from agadir.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
+from agadir.gateway.middleware import BodyLimitMiddleware, LargerBody, MetricsMiddleware
 from agadir.gateway.models.router import router as models_router
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState
@@ -82,6 +83,8 @@ def create_app(
         # collector's reach so full collections stay short on the request path (p99).
         gc.freeze()
         yield
+        if state.knowledge is not None:  # stop ingestion jobs, delete their staged files
+            await state.knowledge.aclose()
         await state.engines.aclose()
         state.governance.close()
 
@@ -106,7 +109,10 @@ def create_app(
     ):
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    upload = LargerBody(
+        "POST", UPLOAD_PATH, settings.knowledge.max_upload_bytes, "knowledge.max_upload_bytes"
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, larger=[upload])
     app.add_middleware(AuditMiddleware, governance=lambda: state.governance)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,20 +55,40 @@ class MetricsMiddleware:
             self.metrics.requests.labels(endpoint, str(status["code"])).inc()
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over the limit with 413 before they are buffered in memory."""
+@dataclass(frozen=True)
+class LargerBody:
+    """A route allowed a bigger body than the default, and the setting that says how big.
+    Only for routes whose body is streamed to disk (multipart uploads), never buffered."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    method: str
+    path: re.Pattern[str]
+    max_bytes: int
+    setting: str
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over the limit with 413 before they are buffered in memory; the size is
+    counted as the body streams in, so a body without Content-Length is cut off too."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Sequence[LargerBody] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        for route in self.larger:
+            if scope.get("method") == route.method and route.path.fullmatch(scope["path"]):
+                return route.max_bytes, route.setting
+        return self.max_bytes, "max_request_bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, setting = self._limit(scope)
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._reject(send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await self._reject(send, limit, setting)
                 return
         seen = 0
 
@@ -74,19 +97,19 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._reject(send)
+            await self._reject(send, limit, setting)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int, setting: str) -> None:
         body: Any = error_body(
-            f"Request body larger than {self.max_bytes} bytes. Send less text per request "
-            "(or raise max_request_bytes in agadir.toml).",
+            f"Request body larger than {limit} bytes. Send less per request "
+            f"(or raise {setting} in agadir.toml).",
             "invalid_request_error",
             code="request_too_large",
         )

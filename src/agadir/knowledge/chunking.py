@@ -4,9 +4,11 @@ Why sentences: a passage that starts mid-sentence is hard to quote and embeds ba
 split into *pieces*, each a stretch of ``doc.text`` with its surrounding whitespace left out:
 lines (newline; a Markdown heading is a line), then sentences ending in ``. ! ? ؟ …`` (closing
 quotes and brackets stay with them). A piece longer than `max_tokens` is split at the weaker
-boundaries ``، ؛ , ; :`` and, failing that, between words; a word is never cut, so a single
-word longer than `max_tokens` is the only way a chunk exceeds the bound. Pieces are packed
-greedily into chunks; neighbours share whole trailing pieces worth at most `overlap_tokens`.
+boundaries ``، ؛ , ; :`` and, failing that, between words. Every chunk is also at most
+`max_chars` characters: a run without spaces (a 150k-character "word", a line of dashes) counts
+as one token, so the token bound alone would let it through whole; such a run is hard-split
+into windows, at a space when one is near the end of the window. Pieces are packed greedily
+into chunks; neighbours share whole trailing pieces worth at most `overlap_tokens`.
 
 Chunks never cross a page boundary (a citation names one page) and every ``ChunkSpan.text`` is
 exactly ``doc.text[start:end]``, because citations are checked against the stored text.
@@ -24,7 +26,10 @@ from typing import Final
 from agadir.knowledge.document import ChunkSpan, ExtractedDocument
 from agadir.knowledge.errors import KnowledgeError
 
-__all__ = ["chunk_document", "count_tokens_regex"]
+__all__ = ["MAX_CHUNK_CHARS", "chunk_document", "count_tokens_regex"]
+
+# Far above what 180 tokens of prose take (~1,100 characters), so only runs without spaces hit it.
+MAX_CHUNK_CHARS: Final = 2000
 
 # A word (letters, digits, Arabic combining marks) or one punctuation/symbol character.
 _TOKEN: Final = re.compile(r"(?:\w|[\u0300-\u036f\u064b-\u065f\u0670\u06d6-\u06ed])+|[^\w\s]")
@@ -62,9 +67,12 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
 class _Splitter:
     """Pieces of one page segment, each at most `max_tokens` unless it is a single word."""
 
-    def __init__(self, text: str, max_tokens: int, count: Callable[[str], int]) -> None:
+    def __init__(
+        self, text: str, max_tokens: int, max_chars: int, count: Callable[[str], int]
+    ) -> None:
         self.text = text
         self.max_tokens = max_tokens
+        self.max_chars = max_chars
         self.count = count
 
     def _piece(self, start: int, end: int) -> _Piece:
@@ -88,7 +96,8 @@ class _Splitter:
         """Merge consecutive parts while the merged text stays within the bound."""
         out: list[_Piece] = []
         for part in parts:
-            if out and out[-1].tokens + part.tokens <= self.max_tokens:
+            fits = part.end - out[-1].start <= self.max_chars if out else False
+            if fits and out[-1].tokens + part.tokens <= self.max_tokens:
                 merged = self._piece(out[-1].start, part.end)
                 if merged.tokens <= self.max_tokens:
                     out[-1] = merged
@@ -110,15 +119,38 @@ class _Splitter:
             parts.extend(self._pack(words))
         return self._pack(parts)
 
+    def _hard_split(self, piece: _Piece) -> list[_Piece]:
+        """Windows of at most `max_chars`, cut at the last space in a window's second half
+        when there is one, else mid-run."""
+        out: list[_Piece] = []
+        start = piece.start
+        while piece.end - start > self.max_chars:
+            cut = start + self.max_chars
+            space = self.text.rfind(" ", start + self.max_chars // 2, cut)
+            cut = space if space > start else cut
+            a, b = _stripped(self.text, start, cut)
+            if a < b:
+                out.append(self._piece(a, b))
+            start = cut
+        a, b = _stripped(self.text, start, piece.end)
+        if a < b:
+            out.append(self._piece(a, b))
+        return out
+
     def pieces(self, start: int, end: int) -> list[_Piece]:
         out: list[_Piece] = []
         for line in _LINE.finditer(self.text, start, end):
             for a, b in self._cut(line.start(), line.end(), _SENTENCE_END):
                 piece = self._piece(a, b)
                 if piece.tokens > self.max_tokens and _WORD.search(self.text, a, b) is not None:
-                    out.extend(self._split_long(piece))
+                    parts = self._split_long(piece)
                 else:
-                    out.append(piece)
+                    parts = [piece]
+                for part in parts:
+                    if part.end - part.start > self.max_chars:
+                        out.extend(self._hard_split(part))
+                    else:
+                        out.append(part)
         return out
 
 
@@ -136,17 +168,19 @@ def chunk_document(
     *,
     max_tokens: int = 180,
     overlap_tokens: int = 30,
+    max_chars: int = MAX_CHUNK_CHARS,
     count_tokens: Callable[[str], int] | None = None,
 ) -> list[ChunkSpan]:
-    """Sentence-aligned chunks of `doc` of at most `max_tokens`, overlapping by whole pieces."""
-    if max_tokens < 1 or overlap_tokens < 0 or overlap_tokens >= max_tokens:
+    """Sentence-aligned chunks of `doc` of at most `max_tokens` and `max_chars`, overlapping by
+    whole pieces."""
+    if max_tokens < 1 or overlap_tokens < 0 or overlap_tokens >= max_tokens or max_chars < 2:
         raise KnowledgeError(
-            f"chunking needs max_tokens >= 1 and 0 <= overlap_tokens < max_tokens "
-            f"(got {max_tokens} and {overlap_tokens})",
+            f"chunking needs max_tokens >= 1, 0 <= overlap_tokens < max_tokens and "
+            f"max_chars >= 2 (got {max_tokens}, {overlap_tokens} and {max_chars})",
             param="max_tokens",
         )
     count = count_tokens or count_tokens_regex
-    splitter = _Splitter(doc.text, max_tokens, count)
+    splitter = _Splitter(doc.text, max_tokens, max_chars, count)
     chunks: list[ChunkSpan] = []
     for seg_start, seg_end in _segments(doc):
         pieces = splitter.pieces(seg_start, seg_end)
@@ -154,7 +188,11 @@ def chunk_document(
         while first < len(pieces):
             last = first  # inclusive
             total = pieces[first].tokens
-            while last + 1 < len(pieces) and total + pieces[last + 1].tokens <= max_tokens:
+            while (
+                last + 1 < len(pieces)
+                and total + pieces[last + 1].tokens <= max_tokens
+                and pieces[last + 1].end - pieces[first].start <= max_chars
+            ):
                 last += 1
                 total += pieces[last].tokens
             # A model tokenizer may count the joined text differently from its parts.

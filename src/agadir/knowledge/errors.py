@@ -32,6 +32,12 @@ class DocumentTooLargeError(KnowledgeError):
     code = "document_too_large"
 
 
+class ExpansionLimitError(DocumentTooLargeError):
+    """The file would expand into more text than its size allows (a decompression bomb)."""
+
+    code = "document_expands_too_much"
+
+
 class EmptyDocumentError(KnowledgeError):
     """The file holds no extractable text (empty file, blank pages, scanned images)."""
 

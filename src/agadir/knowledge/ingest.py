@@ -4,15 +4,20 @@ Each file is its own transaction, so one bad file never costs the rest of the ba
 becomes a line in the report (what was skipped and why) and the loop goes on. A file whose
 content hash is already stored for the same source is a no-op; a changed file replaces its old
 chunks (same document id). Progress goes to a callback so the CLI can draw a rich bar.
+
+The CPU work of a file (extraction, chunking, terms) runs in a worker thread, never on the
+event loop, so a server's other requests go on while a big file is read. A file can be
+abandoned between embedding batches (`should_stop`): nothing of it is stored then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -23,11 +28,18 @@ from agadir.errors import AgadirError
 from agadir.knowledge.analysis import terms
 from agadir.knowledge.document import ChunkSpan, ExtractedDocument
 from agadir.knowledge.index import DocumentIndex
+from agadir.knowledge.limits import DEFAULT_MAX_BYTES, ExtractionLimits
 from agadir.knowledge.retrieval import EmbedFn
 
-Status = Literal["added", "replaced", "unchanged", "skipped"]
+__all__ = ["DEFAULT_MAX_BYTES", "FileOutcome", "IngestReport", "Ingestor"]
+
+log = logging.getLogger(__name__)
+Status = Literal["added", "replaced", "unchanged", "skipped", "cancelled"]
 EMBED_BATCH = 32
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class _Stopped(Exception):
+    """The file was abandoned on request between two steps."""
 
 
 @dataclass
@@ -59,6 +71,7 @@ class IngestReport:
             "replaced": self.count("replaced"),
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
+            "cancelled": self.count("cancelled"),
             "chunks": self.chunks,
             "files": [asdict(f) for f in self.files],
         }
@@ -102,13 +115,31 @@ def embedding_text(doc: ExtractedDocument, chunk: ChunkSpan) -> str:
     return chunk.text
 
 
+def prepare(path: Path, limits: ExtractionLimits) -> tuple[ExtractedDocument, list[ChunkSpan]]:
+    """Extract and chunk one file: the CPU-bound part of ingestion, run in a worker thread."""
+    from agadir.knowledge.chunking import chunk_document
+    from agadir.knowledge.extract import extract
+
+    doc = extract(path, limits=limits)
+    return doc, chunk_document(doc)
+
+
 class Ingestor:
     def __init__(
-        self, docs: DocumentIndex, embed: EmbedFn, *, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        docs: DocumentIndex,
+        embed: EmbedFn,
+        *,
+        max_bytes: int | None = None,
+        limits: ExtractionLimits | None = None,
+        embed_batch: int = EMBED_BATCH,
     ) -> None:
         self.docs = docs
         self.embed = embed
-        self.max_bytes = max_bytes
+        self.embed_batch = embed_batch
+        self.limits = limits or ExtractionLimits()
+        if max_bytes is not None:
+            self.limits = replace(self.limits, max_file_bytes=max_bytes)
 
     async def ingest_paths(
         self,
@@ -133,10 +164,23 @@ class Ingestor:
         return report
 
     async def ingest_file(
-        self, kb: str, path: Path, *, name: str, source: str, owner: str, licence: str | None
+        self,
+        kb: str,
+        path: Path,
+        *,
+        name: str,
+        source: str,
+        owner: str,
+        licence: str | None,
+        should_stop: Callable[[], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> FileOutcome:
-        from agadir.knowledge.chunking import chunk_document
-        from agadir.knowledge.extract import extract
+        """One file, its own transaction; every failure is a `skipped` outcome with a reason.
+        `progress(embedded, total)` is called after each embedding batch."""
+
+        def check_stop() -> None:
+            if should_stop is not None and should_stop():
+                raise _Stopped
 
         outcome = FileOutcome(name=name, source=source, status="skipped")
         try:
@@ -148,15 +192,18 @@ class Ingestor:
                 outcome.status, outcome.document_id = "unchanged", existing.id
                 outcome.chunks = existing.chunks
                 return outcome
-            doc = await asyncio.to_thread(extract, path, max_bytes=self.max_bytes)
-            chunks = chunk_document(doc)
+            doc, chunks = await asyncio.to_thread(prepare, path, self.limits)
             if not chunks:
                 outcome.reason = "no text to index after extraction"
                 return outcome
             vectors = []
-            for i in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[i : i + EMBED_BATCH]
+            for i in range(0, len(chunks), self.embed_batch):
+                check_stop()
+                batch = chunks[i : i + self.embed_batch]
                 vectors.append(await self.embed([embedding_text(doc, c) for c in batch]))
+                if progress is not None:
+                    progress(i + len(batch), len(chunks))
+            check_stop()
             matrix = np.vstack(vectors).astype(np.float32)
             doc_licence = licence or doc.meta.get("licence")
             doc_id = await asyncio.to_thread(
@@ -181,4 +228,9 @@ class Ingestor:
             outcome.reason = f"{type(exc).__name__}: {exc}"
         except IntegrityError:
             outcome.reason = f"knowledge base {kb!r} was erased during the ingestion"
+        except _Stopped:
+            outcome.status, outcome.reason = "cancelled", "ingestion cancelled"
+        except Exception as exc:  # a parser's own error type: this file, never the batch
+            log.exception("ingesting %s failed", source)
+            outcome.reason = f"could not be read ({type(exc).__name__}); re-save the file"
         return outcome

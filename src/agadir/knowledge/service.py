@@ -5,19 +5,23 @@ Access rules live here, not in the routers: reading a base needs the key's `kb:N
 that does not exist, give the same 403 so a key learns nothing about bases it may not read.
 Writing (create, ingest, remove, erase) needs the `admin` scope and the owning tenant (or the
 operator's `admin` tenant). The CLI acts as the operator and calls the methods directly.
+Uploads are staged (`uploads`) and ingested by the job scheduler (`jobs`): small ones are
+awaited, big ones answered at once with a job to poll or cancel.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 from sqlalchemy import select
 
 from agadir.engines.base import Engine
+from agadir.errors import InvalidRequestError
 from agadir.governance.admin_key import ADMIN_TENANT
 from agadir.governance.principal import Principal
 from agadir.knowledge.bases import (
@@ -27,11 +31,20 @@ from agadir.knowledge.bases import (
     KnowledgeBaseNotFoundError,
 )
 from agadir.knowledge.index import DocumentIndex, DocumentInfo
-from agadir.knowledge.ingest import DEFAULT_MAX_BYTES, Ingestor
+from agadir.knowledge.ingest import Ingestor
+from agadir.knowledge.jobs import IngestJob, IngestScheduler
+from agadir.knowledge.limits import ExtractionLimits
+from agadir.knowledge.priority import INGEST_BATCH, EmbedPriority
 from agadir.knowledge.retrieval import EmbedFn, HybridRetriever, Mode, Retrieved
 from agadir.knowledge.search import DenseIndex
+from agadir.knowledge.uploads import UploadedFile, stage_uploads
 from agadir.store import Store
 from agadir.store.schema import kb_chunks
+
+if TYPE_CHECKING:
+    from agadir.config import KnowledgeSettings
+
+BACKGROUND_BYTES = 1024 * 1024
 
 
 def engine_embedder(engine: Engine) -> EmbedFn:
@@ -52,15 +65,48 @@ class KnowledgeService:
         store: Store,
         embed: EmbedFn,
         *,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int | None = None,
+        limits: ExtractionLimits | None = None,
         vector_search: str = "memory",
+        ingest_workers: int = 2,
+        background_bytes: int = BACKGROUND_BYTES,
     ) -> None:
         self.store = store
         self.bases = BaseRegistry(store)
         self.docs = DocumentIndex(store)
         self.dense = DenseIndex(store, self.bases, in_database=vector_search == "pgvector")
-        self.retriever = HybridRetriever(store, self.dense, embed)
-        self.ingestor = Ingestor(self.docs, embed, max_bytes=max_bytes)
+        priority = EmbedPriority(embed)  # a search never waits behind more than one batch
+        self.retriever = HybridRetriever(store, self.dense, priority.urgent)
+        self.ingestor = Ingestor(
+            self.docs,
+            priority.background,
+            max_bytes=max_bytes,
+            limits=limits,
+            embed_batch=INGEST_BATCH,
+        )
+        self.jobs = IngestScheduler(self.ingestor, self._discard, workers=ingest_workers)
+        self.background_bytes = background_bytes
+
+    @classmethod
+    def from_settings(
+        cls, store: Store, embed: EmbedFn, settings: KnowledgeSettings
+    ) -> KnowledgeService:
+        limits = ExtractionLimits(
+            max_file_bytes=settings.max_file_bytes,
+            max_text_bytes=settings.max_text_bytes,
+            max_expansion=settings.max_expansion,
+        )
+        return cls(
+            store,
+            embed,
+            limits=limits,
+            vector_search=settings.vector_search,
+            ingest_workers=settings.ingest_workers,
+            background_bytes=settings.background_bytes,
+        )
+
+    async def aclose(self) -> None:
+        await self.jobs.aclose()
 
     # -- access ---------------------------------------------------------------------------------
     def readable(self, principal: Principal) -> list[KnowledgeBase]:
@@ -101,6 +147,36 @@ class KnowledgeService:
             )
         return base
 
+    def create_base(
+        self,
+        principal: Principal,
+        name: str,
+        *,
+        owner: str | None,
+        title: str | None,
+        purpose: str,
+        legal_basis: str,
+        retention_days: int,
+        readers: Sequence[str],
+    ) -> KnowledgeBase:
+        """Create a base for the key's tenant; only the operator's tenant creates for others."""
+        principal.require("admin")
+        owner = owner or principal.tenant.name
+        if owner != principal.tenant.name and principal.tenant.name != ADMIN_TENANT:
+            raise InvalidRequestError(
+                "only the operator's admin tenant may create bases for others"
+            )
+        self.tenant_must_exist(owner)
+        return self.bases.create(
+            name,
+            owner=owner,
+            title=title,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            retention_days=retention_days,
+            readers=tuple(readers),
+        )
+
     def tenant_must_exist(self, tenant: str) -> None:
         """Check the owner exists; the operator's `admin` tenant is created on demand (it is
         what `agadir serve` would create first, and the CLI may run before any serve)."""
@@ -113,6 +189,45 @@ class KnowledgeService:
             if tenant != ADMIN_TENANT:
                 raise
             tenants.create(ADMIN_TENANT, audit_content="hash", pii_mode="off")
+
+    # -- ingestion ------------------------------------------------------------------------------
+    async def upload(
+        self,
+        principal: Principal,
+        kb: str,
+        uploads: Sequence[UploadedFile],
+        *,
+        background: bool | None = None,
+    ) -> IngestJob:
+        """Stage uploaded files and queue them as one job; return it finished unless it runs in
+        the background: when asked (`background`), or by default when it is over
+        `background_bytes` or would wait behind the tenant's other jobs (a request is never
+        held for longer than its own small files take)."""
+        base = self.require_write(principal, kb)
+        staged = await asyncio.to_thread(
+            stage_uploads, kb, list(uploads), max_file_bytes=self.ingestor.limits.max_file_bytes
+        )
+        tenant = principal.tenant.name
+        if background is None:
+            background = staged.bytes > self.background_bytes or self.jobs.pending(tenant)
+        job = self.jobs.submit(staged, tenant=tenant, owner=base.owner)
+        if not background:
+            await self.jobs.wait(job)
+        return job
+
+    def job(self, principal: Principal, kb: str, job_id: str) -> IngestJob:
+        self.require_write(principal, kb)
+        return self.jobs.get(kb, job_id)
+
+    async def cancel_job(self, principal: Principal, kb: str, job_id: str) -> IngestJob:
+        return await self.jobs.cancel(self.job(principal, kb, job_id))
+
+    async def _discard(self, kb: str, doc_ids: list[str]) -> None:
+        """Erase documents a cancelled job added (and compact, as any erasure does)."""
+        for doc_id in doc_ids:
+            await asyncio.to_thread(self.docs.remove, kb, doc_id)
+        self.dense.forget(kb)
+        await asyncio.to_thread(self.docs.compact)
 
     # -- reading --------------------------------------------------------------------------------
     async def search(
@@ -132,7 +247,12 @@ class KnowledgeService:
         return self.docs.in_base(name)
 
     def export(self, name: str) -> Iterator[dict[str, Any]]:
-        """One JSON-ready row per document: provenance, text and chunk spans (no vectors)."""
+        """One JSON-ready row per document: provenance, text and chunk spans (no vectors).
+
+        A generator that reads one document at a time, so a caller can stream a base of any
+        size. Chunk spans are plain ``str`` keys: SQLAlchemy's row keys are `quoted_name`
+        (a `str` subclass) that orjson refuses.
+        """
         base = self.bases.get(name)
         for info in self.docs.in_base(name):
             with self.store.read() as conn:
@@ -147,8 +267,15 @@ class KnowledgeService:
                 "legal_basis": base.legal_basis,
                 **info.__dict__,
                 "text": self.docs.body(info.id),
-                "chunks": [dict(r._mapping) for r in spans],
+                "chunks": [
+                    {"seq": r.seq, "page": r.page, "start": r.start, "end": r.end} for r in spans
+                ],
             }
+
+    def export_jsonl(self, name: str) -> Iterator[bytes]:
+        """`export` as JSONL lines (UTF-8, one document a line), read lazily."""
+        self.bases.get(name)  # a missing base fails here, before the first line is sent
+        return (orjson.dumps(row) + b"\n" for row in self.export(name))
 
     # -- erasure --------------------------------------------------------------------------------
     async def remove_document(self, name: str, doc_id: str) -> int:

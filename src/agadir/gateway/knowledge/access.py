@@ -12,10 +12,7 @@ async def knowledge(state: GatewayState) -> KnowledgeService:
         async with state.knowledge_lock:
             if state.knowledge is None:
                 encoder = await state.engines.get(state.settings.embedding_model)
-                state.knowledge = KnowledgeService(
-                    state.governance.store,
-                    engine_embedder(encoder),
-                    max_bytes=state.settings.knowledge.max_file_bytes,
-                    vector_search=state.settings.knowledge.vector_search,
+                state.knowledge = KnowledgeService.from_settings(
+                    state.governance.store, engine_embedder(encoder), state.settings.knowledge
                 )
     return state.knowledge

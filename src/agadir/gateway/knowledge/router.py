@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import re
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from agadir.errors import InvalidRequestError
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.knowledge.access import knowledge
@@ -24,11 +21,12 @@ from agadir.gateway.knowledge.protocol import (
 )
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
-from agadir.governance.admin_key import ADMIN_TENANT
 from agadir.knowledge.bases import KnowledgeBase
 from agadir.knowledge.service import KnowledgeService
 
 router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
+# The upload route's body may reach knowledge.max_upload_bytes (multipart files spool to disk).
+UPLOAD_PATH = re.compile(r"/v1/knowledge/[^/]+/documents")
 Ctx = Annotated[RequestContext, Depends(authenticated)]
 State = Annotated[GatewayState, Depends(get_state)]
 
@@ -60,20 +58,16 @@ async def list_bases(ctx: Ctx, state: State) -> Response:
 @router.post("", status_code=201)
 async def create_base(body: CreateBaseRequest, ctx: Ctx, state: State) -> Response:
     assert ctx.principal is not None
-    ctx.principal.require("admin")
-    owner = body.owner or ctx.principal.tenant.name
-    if owner != ctx.principal.tenant.name and ctx.principal.tenant.name != ADMIN_TENANT:
-        raise InvalidRequestError("only the operator's admin tenant may create bases for others")
     service = await knowledge(state)
-    service.tenant_must_exist(owner)
-    base = service.bases.create(
+    base = service.create_base(
+        ctx.principal,
         body.name,
-        owner=owner,
+        owner=body.owner,
         title=body.title,
         purpose=body.purpose,
         legal_basis=body.legal_basis,
         retention_days=body.retention_days,
-        readers=tuple(body.readers),
+        readers=body.readers,
     )
     ctx.extra.update(kb=base.name, action="create")
     return JSONResponse(_base_out(service, base), status_code=201)
@@ -107,43 +101,40 @@ async def list_documents(kb: str, ctx: Ctx, state: State) -> Response:
 
 @router.post("/{kb}/documents")
 async def upload_documents(
-    kb: str, ctx: Ctx, state: State, files: Annotated[list[UploadFile], File()]
+    kb: str,
+    ctx: Ctx,
+    state: State,
+    files: Annotated[list[UploadFile], File()],
+    background: bool | None = None,
 ) -> Response:
-    """Ingest uploaded files; each file's outcome (added, unchanged, skipped + why) is listed."""
+    """Ingest uploaded files. Small uploads answer 200 with each file's outcome (added,
+    unchanged, skipped + why); big ones (or `?background=true`) answer 202 with a job."""
     assert ctx.principal is not None
     service = await knowledge(state)
-    base = service.require_write(ctx.principal, kb)
-    limit = state.settings.knowledge.max_file_bytes
-    seen: set[str] = set()
-    refused: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory(prefix="agadir-upload-") as tmp:
-        paths, sources = [], {}
-        for i, upload in enumerate(files):
-            name = Path((upload.filename or "").replace("\\", "/")).name
-            if name in ("", ".", "..") or "\x00" in name:
-                refused.append((repr(upload.filename), "not a usable file name"))
-                continue
-            if name in seen:
-                refused.append((name, "duplicate name in this upload"))
-                continue
-            seen.add(name)
-            data = await upload.read(limit + 1)  # never more than the limit in memory
-            if len(data) > limit:
-                refused.append((name, f"larger than knowledge.max_file_bytes ({limit} bytes)"))
-                continue
-            path = Path(tmp) / f"{i:04d}" / name
-            path.parent.mkdir()
-            path.write_bytes(data)
-            paths.append(path)
-            sources[path] = f"upload://{kb}/{name}"
-        report = await service.ingestor.ingest_paths(kb, paths, owner=base.owner, sources=sources)
-    out = report.to_dict()
-    for name, reason in refused:
-        skipped = {"name": name, "status": "skipped", "reason": reason}
-        out["files"].append(skipped)  # type: ignore[attr-defined]
-        out["skipped"] = int(out["skipped"]) + 1  # type: ignore[call-overload]
-    ctx.extra.update(kb=kb, action="ingest", added=out["added"], skipped=out["skipped"])
+    job = await service.upload(ctx.principal, kb, files, background=background)
+    ctx.extra.update(kb=kb, action="ingest", job=job.id)
+    if not job.finished:
+        location = {"Location": f"/v1/knowledge/{kb}/jobs/{job.id}"}
+        return JSONResponse(job.to_dict(), status_code=202, headers=location)
+    out = job.report.to_dict()
+    ctx.extra.update(added=out["added"], skipped=out["skipped"])
     return JSONResponse(out)
+
+
+@router.get("/{kb}/jobs/{job_id}")
+async def get_job(kb: str, job_id: str, ctx: Ctx, state: State) -> Response:
+    assert ctx.principal is not None
+    service = await knowledge(state)
+    return JSONResponse(service.job(ctx.principal, kb, job_id).to_dict())
+
+
+@router.delete("/{kb}/jobs/{job_id}")
+async def cancel_job(kb: str, job_id: str, ctx: Ctx, state: State) -> Response:
+    assert ctx.principal is not None
+    service = await knowledge(state)
+    job = await service.cancel_job(ctx.principal, kb, job_id)
+    ctx.extra.update(kb=kb, action="cancel_ingest", job=job.id)
+    return JSONResponse(job.to_dict())
 
 
 @router.delete("/{kb}/documents/{doc_id}")
@@ -173,10 +164,10 @@ async def search(kb: str, body: SearchRequest, ctx: Ctx, state: State) -> Respon
 
 @router.get("/{kb}/export")
 async def export(kb: str, ctx: Ctx, state: State) -> Response:
-    """JSONL: one line per document with provenance, text and chunk spans."""
+    """JSONL: one line per document with provenance, text and chunk spans, streamed (each
+    document is read from the store in a worker thread as the client takes the previous one)."""
     assert ctx.principal is not None
     service = await knowledge(state)
     service.require_write(ctx.principal, kb)
     ctx.extra.update(kb=kb, action="export")
-    lines = [orjson.dumps(row) + b"\n" for row in service.export(kb)]
-    return StreamingResponse(iter(lines), media_type="application/x-ndjson")
+    return StreamingResponse(service.export_jsonl(kb), media_type="application/x-ndjson")

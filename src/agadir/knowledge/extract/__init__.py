@@ -2,7 +2,8 @@
 
 The suffix chooses the extractor; the first bytes must agree with it (a PDF renamed ``.txt`` or
 an image renamed ``.md`` is refused, not indexed as noise). Size is checked before anything is
-read. Every failure is a `KnowledgeError` subclass whose message names the file and the fix.
+read, and how much text it may expand into is bounded (`limits`). Every failure is a
+`KnowledgeError` subclass whose message names the file and the fix.
 
 Formats: PDF (text layer, PDFium), DOCX (python-docx), HTML (trafilatura), Markdown, plain text.
 Not handled: OCR of scans, legacy .doc/.xls, spreadsheets, e-books, archives.
@@ -10,6 +11,7 @@ Not handled: OCR of scans, legacy .doc/.xls, spreadsheets, e-books, archives.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -28,10 +30,10 @@ from agadir.knowledge.extract.normalize import assemble
 from agadir.knowledge.extract.pdf import extract_pdf_pages
 from agadir.knowledge.extract.sniff import sniff
 from agadir.knowledge.extract.text import extract_text
+from agadir.knowledge.limits import DEFAULT_MAX_BYTES, ExtractionLimits, TextBudget
 
-__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "extract"]
+__all__ = ["DEFAULT_MAX_BYTES", "SUPPORTED_SUFFIXES", "ExtractionLimits", "extract"]
 
-DEFAULT_MAX_BYTES: Final = 50 * 1024 * 1024
 _FORMAT_BY_SUFFIX: Final = {
     ".pdf": "pdf",
     ".docx": "docx",
@@ -71,9 +73,18 @@ def _check_content(fmt: str, found: str | None, head: bytes, path: Path) -> None
     )
 
 
-def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedDocument:
-    """Extract `path` (size-checked first, then sniffed) into logical-order text with pages."""
+def extract(
+    path: Path, *, max_bytes: int | None = None, limits: ExtractionLimits | None = None
+) -> ExtractedDocument:
+    """Extract `path` (size-checked first, then sniffed) into logical-order text with pages.
+
+    `limits` bounds the file and the text it expands into; `max_bytes` alone overrides only
+    the file size (the default limits otherwise)."""
     path = Path(path)
+    limits = limits or ExtractionLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
+    max_bytes = limits.max_file_bytes
     fmt = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -95,12 +106,14 @@ def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedDocum
         head = f.read(_SNIFF_BYTES)
     _check_content(fmt, sniff(head), head, path)
     meta = {"source_name": path.name, "bytes": str(size)}
+    budget = TextBudget(limits, path, size)
     if fmt == "pdf":
-        pages, title = extract_pdf_pages(path)
+        pages, title = extract_pdf_pages(path, budget)
         meta["pages"] = str(len(pages))
         doc = assemble(pages, "pdf", title=title, meta=meta)
     elif fmt == "docx":
-        text, title, extra = extract_docx(path)
+        limits.check_archive(path, size)  # before a byte is inflated
+        text, title, extra = extract_docx(path, budget)
         doc = assemble([text], "docx", title=title, meta=meta | extra)
     else:
         raw = path.read_bytes()
@@ -111,6 +124,7 @@ def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ExtractedDocum
         else:
             text, extra = extract_text(raw, path)
             title = None
+        budget.spend(text)
         doc = assemble([text], fmt, title=title, meta=meta | extra)
     if not doc.text.strip():
         raise EmptyDocumentError(

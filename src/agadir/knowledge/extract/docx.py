@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from agadir.knowledge.errors import CorruptDocumentError, EncryptedDocumentError, describe
+from agadir.knowledge.limits import TextBudget
 
 _ENCRYPTED_OOXML: Final = "EncryptedPackage".encode("utf-16-le")
 
@@ -47,8 +48,13 @@ def refuse_ole(raw_head: bytes, path: Path) -> None:
     )
 
 
-def extract_docx(path: Path) -> tuple[str, str | None, dict[str, str]]:
-    """Body text (paragraphs and tables, in order), core-properties title, meta."""
+def extract_docx(
+    path: Path, budget: TextBudget | None = None
+) -> tuple[str, str | None, dict[str, str]]:
+    """Body text (paragraphs and tables, in order), core-properties title, meta.
+
+    Each block is counted against `budget` as it is read, so an oversized body is refused
+    before it is all joined in memory."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
@@ -66,8 +72,14 @@ def extract_docx(path: Path) -> tuple[str, str | None, dict[str, str]]:
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             tables += 1
-            blocks.extend(_table_lines(item))
+            lines = _table_lines(item)
         elif item.text.strip():
-            blocks.append(item.text)
+            lines = [item.text]
+        else:
+            continue
+        if budget is not None:
+            for line in lines:
+                budget.spend(line)
+        blocks.extend(lines)
     title = (document.core_properties.title or "").strip() or None
     return "\n\n".join(blocks), title, {"tables": str(tables)}

@@ -31,6 +31,7 @@ from agadir.knowledge.errors import (
     describe,
 )
 from agadir.knowledge.extract.bidi import Glyph, visual_to_logical
+from agadir.knowledge.limits import TextBudget
 
 # PDFium is not thread-safe; one document at a time per process (pypdfium2 documents this).
 _PDFIUM_LOCK: Final = threading.Lock()
@@ -190,8 +191,10 @@ def _open(path: Path) -> pdfium.PdfDocument:
         ) from exc
 
 
-def extract_pdf_pages(path: Path) -> tuple[list[str], str | None]:
-    """The raw text of every page (logical order) and the document's Title metadata."""
+def extract_pdf_pages(path: Path, budget: TextBudget | None = None) -> tuple[list[str], str | None]:
+    """The raw text of every page (logical order) and the document's Title metadata; each
+    page is counted against `budget`, so an oversized text layer stops at the page that
+    overflows it."""
     with _PDFIUM_LOCK:
         doc = _open(path)
         try:
@@ -207,7 +210,8 @@ def extract_pdf_pages(path: Path) -> tuple[list[str], str | None]:
                         param="file",
                     ) from exc
                 try:
-                    pages.append(_page_text(page))
+                    text = _page_text(page)
+                    pages.append(budget.spend(text) if budget is not None else text)
                 finally:
                     page.close()
         finally:
