@@ -229,7 +229,7 @@ async def _close(streams: Sequence[AsyncIterator[Delta]]) -> None:
 
 async def _interleave(
     streams: Sequence[AsyncIterator[Delta]], firsts: list[Delta]
-) -> AsyncIterator[tuple[int, Delta]]:
+) -> AsyncGenerator[tuple[int, Delta], None]:
     """(choice index, delta) from every stream as they come; one stream needs no tasks."""
     for index, first in enumerate(firsts):
         yield index, first

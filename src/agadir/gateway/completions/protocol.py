@@ -54,7 +54,7 @@ class CompletionRequest(CommonGenerationFields):
         if isinstance(prompt, str):
             return [prompt]
         if prompt and isinstance(prompt[0], int):
-            return [[int(t) for t in prompt]]  # type: ignore[union-attr]
+            return [[int(t) for t in prompt]]
         return list(prompt)  # type: ignore[arg-type]
 
 
