@@ -56,7 +56,7 @@ async def test_chat_stream_events_end_with_usage_and_done(echo_client: httpx.Asy
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert text == "a b c"
     finals = [c for c in chunks if c["choices"] and c["choices"][0]["finish_reason"]]
-    assert finals[0]["usage"]["completion_tokens"] == 3
+    assert finals[0]["usage"] is None  # usage comes once, in its own chunk
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] == 6
 
 
@@ -119,7 +119,7 @@ async def test_models_lists_packaged_default_with_sha(echo_client: httpx.AsyncCl
         ),
         (
             {"model": "echo", "messages": [{"role": "user", "content": "x"}], "top_p": "high"},
-            422,
+            400,  # a scalar of the wrong JSON type: refused before pydantic could coerce it
             "top_p",
         ),
         ({"model": "echo", "messages": [{"role": "wizard", "content": "x"}]}, 422, None),

@@ -115,6 +115,28 @@ class Engine(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class TokenEngine(Protocol):
+    """An engine whose tokenizer clients may use: prompts given as token ids, and vLLM's
+    `/tokenize`, `/detokenize` and `/tokenizer_info` (what lm-evaluation-harness calls)."""
+
+    def info(self) -> EngineInfo: ...
+
+    def vocab_size(self) -> int: ...
+
+    async def encode(self, text: str, *, add_special: bool) -> list[int]: ...
+
+    async def encode_chat(self, messages: Sequence[ChatMessage]) -> list[int]: ...
+
+    async def decode(self, tokens: Sequence[int]) -> str: ...
+
+    def tokenizer_info(self) -> dict[str, object]: ...
+
+    def stream_complete_ids(
+        self, prompt: Sequence[int], params: SamplingParams, *, echo: bool = False
+    ) -> AsyncIterator[Delta]: ...
+
+
 async def collect(stream: AsyncIterator[Delta]) -> Generation:
     """Gather a stream of deltas into one `Generation` (the non-streaming path).
 

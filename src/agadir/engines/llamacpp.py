@@ -28,7 +28,7 @@ from agadir.engines.base import (
     unsupported,
 )
 from agadir.engines.llamacpp_scheduler import BatchScheduler, Job, bridge
-from agadir.errors import ContextLengthExceededError, ModelFileError
+from agadir.errors import ContextLengthExceededError, InvalidRequestError, ModelFileError
 from agadir.models.gguf import read_gguf_metadata
 
 if TYPE_CHECKING:
@@ -166,22 +166,78 @@ class LlamaCppEngine:
         return self._run(self.chat_prompt(messages), params, score=False)
 
     async def _complete(
-        self, prompt: str, params: SamplingParams, echo: bool
+        self, tokens: list[int], echo_text: str | None, params: SamplingParams
     ) -> AsyncIterator[Delta]:
-        tokens = self._tokenize(prompt, add_bos=self._add_bos, special=False)
-        if not tokens:
-            tokens = [
-                self.model.token_bos() if self.model.token_bos() >= 0 else self.model.token_eos()
-            ]
-        if echo:
-            yield Delta(text=prompt)
-        async for delta in self._run(tokens, params, score=echo and params.logprobs):
+        if echo_text is not None:
+            yield Delta(text=echo_text)
+        async for delta in self._run(
+            tokens, params, score=echo_text is not None and params.logprobs
+        ):
             yield delta
 
     def stream_complete(
         self, prompt: str, params: SamplingParams, *, echo: bool = False
     ) -> AsyncIterator[Delta]:
-        return self._complete(prompt, params, echo)
+        tokens = self._tokenize(prompt, add_bos=self._add_bos, special=False)
+        if not tokens:
+            bos = self.model.token_bos()
+            tokens = [bos if bos >= 0 else self.model.token_eos()]
+        return self._complete(tokens, prompt if echo else None, params)
+
+    def stream_complete_ids(
+        self, prompt: Sequence[int], params: SamplingParams, *, echo: bool = False
+    ) -> AsyncIterator[Delta]:
+        """A prompt given as token ids is decoded as given: no BOS is added (as in vLLM)."""
+        tokens = self._checked_ids(prompt)
+        return self._complete(tokens, self._detokenize(tokens) if echo else None, params)
+
+    # -- the tokenizer, for clients (vLLM's /tokenize, /detokenize, /tokenizer_info) -----------
+    def vocab_size(self) -> int:
+        return int(self.model.n_vocab())
+
+    def _checked_ids(self, tokens: Sequence[int]) -> list[int]:
+        n_vocab = self.vocab_size()
+        bad = next((t for t in tokens if not 0 <= t < n_vocab), None)
+        if bad is not None:
+            raise InvalidRequestError(
+                f"Token id {bad} is outside this model's vocabulary (0 to {n_vocab - 1}).",
+                param="prompt",
+                code="invalid_token_id",
+            )
+        if not tokens:
+            raise InvalidRequestError("The prompt has no tokens.", param="prompt")
+        return list(tokens)
+
+    def _detokenize(self, tokens: Sequence[int]) -> str:
+        raw = self.model.detokenize(list(tokens), special=True)
+        return bytes(raw).decode("utf-8", "replace")
+
+    async def encode(self, text: str, *, add_special: bool) -> list[int]:
+        """Special tokens written in the text are parsed (as Hugging Face tokenizers do);
+        `add_special` adds the BOS the model expects."""
+        return self._tokenize(text, add_bos=add_special and self._add_bos, special=True)
+
+    async def encode_chat(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """The prompt a chat request would decode: the model's template, generation turn open."""
+        return self.chat_prompt(messages)
+
+    async def decode(self, tokens: Sequence[int]) -> str:
+        return self._detokenize(self._checked_ids(tokens) if tokens else [])
+
+    def tokenizer_info(self) -> dict[str, object]:
+        def text(token: int) -> str | None:
+            return self.model.token_get_text(token) if token >= 0 else None
+
+        return {
+            "tokenizer_class": "llama.cpp (GGUF vocabulary)",
+            "bos_token": text(self.model.token_bos()),
+            "eos_token": text(self.model.token_eos()),
+            "pad_token": text(int(llama_cpp.llama_vocab_pad(self.model.vocab))),
+            "add_bos_token": self._add_bos,
+            "chat_template": self._template,
+            "model_max_length": self.per_seq_ctx,
+            "vocab_size": self.vocab_size(),
+        }
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         raise unsupported(self._name, "embeddings (use the multilingual encoder model)")

@@ -90,7 +90,9 @@ def top_alternatives(logprobs: np.ndarray, k: int) -> list[tuple[int, float]]:
 
 
 class Detokenizer:
-    """Turns token ids into text incrementally; multi-byte UTF-8 split across tokens stays whole."""
+    """Turns token ids into text incrementally; a multi-byte UTF-8 character split across tokens
+    is held back until the token that completes it (byte-level vocabularies split Arabic letters
+    and emoji that way)."""
 
     def __init__(self, vocab: Any) -> None:
         self.vocab = vocab
@@ -105,7 +107,11 @@ class Detokenizer:
         return self._decoder.decode(self.piece(token))
 
     def flush(self) -> str:
-        return self._decoder.decode(b"", final=True)
+        """The end of a generation: bytes of a character the last token left incomplete (a
+        reply cut by `max_tokens` inside an Arabic letter or an emoji) are dropped, never sent
+        as U+FFFD. Nothing else can be pending: complete characters leave at `feed`."""
+        self._decoder.reset()
+        return ""
 
 
 class StopMatcher:

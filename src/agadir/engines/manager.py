@@ -52,7 +52,13 @@ class EngineManager:
         entries: dict[str, ModelEntry] = {}
         for m in self.store.manifests():
             entries[m.name] = ModelEntry(
-                m.name, m.engine, tuple(m.capabilities), m.context_length, m.sha256, "agadir", m
+                m.name,
+                m.engine,
+                tuple(m.capabilities),
+                self._usable_context(m),
+                m.sha256,
+                "agadir",
+                m,
             )
         for up in self.settings.upstreams:
             known = self._entries.get(up.name)
@@ -75,6 +81,13 @@ class EngineManager:
                 "echo", "echo", tuple(echo.capabilities), 8192, None, "agadir", echo
             )
         self._entries = entries
+
+    def _usable_context(self, manifest: ModelManifest) -> int:
+        """What one request can use: llama.cpp runs each sequence in `llamacpp.n_ctx` tokens
+        (at most the trained length), whatever the model was trained for."""
+        if manifest.engine == "llamacpp":
+            return min(manifest.context_length, self.settings.llamacpp.n_ctx)
+        return manifest.context_length
 
     def entries(self) -> list[ModelEntry]:
         return list(self._entries.values())

@@ -37,6 +37,7 @@ from agadir.gateway.middleware import BodyLimitMiddleware, LargerBody, MetricsMi
 from agadir.gateway.models.router import router as models_router
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState
+from agadir.gateway.tokenizer.router import router as tokenizer_router
 from agadir.models.store import ModelStore
 from agadir.web.router import router as web_router
 
@@ -105,6 +106,7 @@ def create_app(
         lang_router,
         knowledge_router,
         admin_router,
+        tokenizer_router,
         web_router,
     ):
         app.include_router(router)

@@ -1,18 +1,65 @@
-"""What chat and text completions share: governed admission to an engine, and output policy.
+"""What every generation endpoint passes before an engine runs: model, scope, quota, PII.
 
-Both endpoints must pass the same steps in the same order (model capability, scope, quota,
-input PII policy) before an engine runs; keeping that in one function means a new generation
-endpoint cannot forget one.
+Chat, text completions and the tokenizer endpoints must pass the same steps in the same order
+(the key's scopes before anything about the model, then capability, quota and the input PII
+policy); keeping them in these functions means a new endpoint cannot forget one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agadir.engines.base import Engine, Generation, unsupported
+from agadir.engines.base import Engine, unsupported
+from agadir.engines.manager import ModelEntry
+from agadir.errors import ModelNotFoundError
 from agadir.gateway.governance.context import RequestContext
-from agadir.gateway.governance.pii_stream import StreamingPiiFilter
 from agadir.gateway.state import GatewayState
+
+
+def visible_entry(state: GatewayState, ctx: RequestContext, model: str) -> ModelEntry:
+    """The model's entry, checking the key's model scope first: a key that may not use `model`
+    gets the 403 whether or not it exists, and the 404 lists only models the key may use."""
+    principal = ctx.principal
+    assert principal is not None, "authenticate first"
+    principal.require_model(model)
+    entries = {e.name: e for e in state.engines.entries()}
+    entry = entries.get(model)
+    if entry is None:
+        visible = sorted(n for n in entries if principal.allows(f"models:{n}"))
+        raise ModelNotFoundError(
+            f"The model '{model}' does not exist. Models this key may use: "
+            f"{', '.join(visible) or 'none'}.",
+            param="model",
+        )
+    return entry
+
+
+def admissible_entry(
+    state: GatewayState, ctx: RequestContext, *, model: str, capability: str, scope: str
+) -> ModelEntry:
+    """The entry of `model` once the key's scopes allow the request and the model can do
+    `capability` (nothing is loaded yet)."""
+    assert ctx.principal is not None, "authenticate first"
+    ctx.principal.require(scope)
+    entry = visible_entry(state, ctx, model)
+    if capability not in entry.capabilities:
+        raise unsupported(model, f"{capability} requests")
+    return entry
+
+
+async def admit_texts(
+    state: GatewayState,
+    ctx: RequestContext,
+    entry: ModelEntry,
+    *,
+    scope: str,
+    texts: Sequence[str],
+    max_tokens: int,
+) -> list[str]:
+    """Admit the request under governance (quota, input PII policy); the texts to generate from."""
+    return await state.governance.admit(
+        ctx, scope=scope, entry=entry, texts=texts, max_tokens=max_tokens
+    )
 
 
 async def admit_generation(
@@ -25,26 +72,8 @@ async def admit_generation(
     texts: Sequence[str],
     max_tokens: int,
 ) -> tuple[Engine, list[str]]:
-    """Check the model can do `capability`, admit the request under governance, and return the
-    engine with the texts to send it (after the tenant's input PII policy)."""
-    entry = state.engines.entry(model)
-    if capability not in entry.capabilities:
-        raise unsupported(model, f"{capability} requests")
-    admitted = await state.governance.admit(
-        ctx, scope=scope, entry=entry, texts=texts, max_tokens=max_tokens
-    )
+    """Check the key and the model, admit the request, and return the engine (loaded on first
+    use, only once admitted) with the texts to send it."""
+    entry = admissible_entry(state, ctx, model=model, capability=capability, scope=scope)
+    admitted = await admit_texts(state, ctx, entry, scope=scope, texts=texts, max_tokens=max_tokens)
     return await state.engines.get(model), admitted
-
-
-async def finish_generation(
-    state: GatewayState, ctx: RequestContext, model: str, result: Generation
-) -> Generation:
-    """Output PII policy, token metrics and quota settlement for a non-streamed generation."""
-    pii: StreamingPiiFilter | None = state.governance.output_filter(ctx)
-    if pii is not None:
-        result.text = pii.push(result.text) + pii.flush()
-    await state.governance.settle(
-        ctx, result.prompt_tokens, result.completion_tokens, result.text, pii
-    )
-    state.metrics.record_tokens(model, result.prompt_tokens, result.completion_tokens)
-    return result

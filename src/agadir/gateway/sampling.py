@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agadir.engines.base import SamplingParams
 from agadir.errors import InvalidRequestError
@@ -22,6 +22,15 @@ class CommonGenerationFields(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow")
+    # Fields whose JSON type is checked before pydantic would coerce it (`true` -> 1, "5" -> 5).
+    strict_ints: ClassVar[tuple[str, ...]] = ("max_tokens", "n", "seed")
+    strict_bools: ClassVar[tuple[str, ...]] = ("stream",)
+    strict_numbers: ClassVar[tuple[str, ...]] = (
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+    )
 
     model: Annotated[str, Field(min_length=1, max_length=200)]
     temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
@@ -35,6 +44,36 @@ class CommonGenerationFields(BaseModel):
     presence_penalty: Annotated[float, Field(ge=-2.0, le=2.0)] = 0.0
     frequency_penalty: Annotated[float, Field(ge=-2.0, le=2.0)] = 0.0
     user: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_types(cls, data: Any) -> Any:
+        """A value of the wrong JSON type is a 400 naming the field, never silently coerced."""
+        if not isinstance(data, dict):
+            return data
+        checks = (
+            (
+                cls.strict_ints,
+                lambda v: isinstance(v, int) and not isinstance(v, bool),
+                "an integer",
+            ),
+            (cls.strict_bools, lambda v: isinstance(v, bool), "true or false"),
+            (
+                cls.strict_numbers,
+                lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+                "a number",
+            ),
+        )
+        for names, fits, expected in checks:
+            for name in names:
+                value = data.get(name)
+                if value is not None and not fits(value):
+                    raise InvalidRequestError(
+                        f"'{name}' must be {expected}, not {_json_type(value)}.",
+                        param=name,
+                        code="invalid_type",
+                    )
+        return data
 
     @field_validator("stop")
     @classmethod
@@ -91,3 +130,9 @@ class ResponseFormat(BaseModel):
                 param="response_format",
             )
         return self.type == "json_object"
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    names = {bool: "a boolean", str: "a string", list: "an array", dict: "an object"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "that")

@@ -1,24 +1,16 @@
-"""Chat completions: resolve the model, run the engine, shape OpenAI responses and usage.
+"""Chat completions: resolve the model, ground on a knowledge base, shape chat's responses.
 
 No FastAPI here: the router hands over a validated request and gets back either a response
-object or an async iterator of SSE bytes.
+object or an async iterator of SSE bytes. Streaming, usage, output policy and the audit record
+come from `GenerationService`, shared with text completions.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-from agadir.audit import AuditUnavailableError
-from agadir.engines.base import (
-    ChatMessage,
-    Delta,
-    Engine,
-    SamplingParams,
-    TokenLogprob,
-    collect,
-)
+from agadir.engines.base import ChatMessage, Delta, Engine, SamplingParams, TokenLogprob
 from agadir.gateway.chat.protocol import (
     AssistantMessage,
     ChatChoice,
@@ -28,27 +20,27 @@ from agadir.gateway.chat.protocol import (
     TokenLogprobOut,
     TopLogprob,
 )
-from agadir.gateway.generation import admit_generation, finish_generation
+from agadir.gateway.generation import admit_generation
 from agadir.gateway.governance.context import RequestContext
-from agadir.gateway.governance.pii_stream import StreamingPiiFilter
 from agadir.gateway.knowledge.grounding import (
     Grounding,
     check_access,
     ground,
     knowledge_base_of,
 )
-from agadir.gateway.sse import DONE, event
+from agadir.gateway.serving import GenerationService, StreamSpec
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage, new_id, now
 
 
-class ChatService:
-    """One chat request: governed admission, generation, output policy, usage."""
+class ChatService(GenerationService):
+    """One chat request: governed admission, grounding, and chat's response shape."""
+
+    object_name = "chat.completion.chunk"
+    id_prefix = "chatcmpl"
 
     def __init__(self, state: GatewayState, ctx: RequestContext) -> None:
-        self.state = state
-        self.ctx = ctx
-        self.gov = state.governance
+        super().__init__(state, ctx)
         self.grounding: Grounding | None = None
 
     def _generation_model(self, request: ChatCompletionRequest) -> str:
@@ -99,14 +91,16 @@ class ChatService:
         engine, messages, params = await self._prepare(request)
         model = self._generation_model(request)
         cached = self.grounding.cached() if self.grounding is not None else None
-        generated = cached or await collect(self._generate(engine, messages, params))
-        if self.grounding is not None and cached is None:
-            self.grounding.remember(generated)
         if cached is not None:
             self.ctx.extra["cached_answer"] = True
-        result = await finish_generation(self.state, self.ctx, model, generated)
+            generated = cached
+        else:
+            (generated,) = await self._gather([self._generate(engine, messages, params)])
+            if self.grounding is not None:
+                self.grounding.remember(generated)  # before the output policy, as generated
+        (result,) = await self._finalise([generated], model)
         return ChatCompletion(
-            id=new_id("chatcmpl"),
+            id=new_id(self.id_prefix),
             created=now(),
             model=request.model,
             choices=[
@@ -121,95 +115,37 @@ class ChatService:
         )
 
     async def open_stream(self, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
-        """Validate and start the generation *before* the 200 goes out, then stream it.
-
-        Errors found up front (unknown model, prompt too long) become proper HTTP errors; the
-        first delta is awaited here so they surface before streaming starts.
-        """
         engine, messages, params = await self._prepare(request)
-        stream = self._generate(engine, messages, params)
-        started = time.perf_counter()
-        first = await anext(stream)
-        self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
-        return self._sse(request, stream, first)
+        spec = StreamSpec(
+            model=request.model,
+            generated_by=self._generation_model(request),
+            include_usage=bool(request.stream_options and request.stream_options.include_usage),
+            logprobs=request.logprobs,
+        )
+        return await self._open_stream([self._generate(engine, messages, params)], spec)
 
-    async def _sse(
-        self, request: ChatCompletionRequest, stream: AsyncIterator[Delta], first: Delta
-    ) -> AsyncIterator[bytes]:
-        base = {
-            "id": new_id("chatcmpl"),
-            "object": "chat.completion.chunk",
-            "created": now(),
-            "model": request.model,
+    # -- the chunk shape -------------------------------------------------------------------------
+    def _opening_choice(self, index: int) -> dict[str, Any] | None:
+        return {
+            "index": index,
+            "delta": {"role": "assistant", "content": ""},
+            "finish_reason": None,
         }
 
-        def chunk(
-            delta: dict[str, Any],
-            finish: str | None = None,
-            logprobs: list[TokenLogprob] | None = None,
-        ) -> bytes:
-            choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
-            if logprobs is not None:
-                choice["logprobs"] = _logprobs(logprobs).model_dump()
-            return event({**base, "choices": [choice]})
+    def _text_choice(
+        self, index: int, text: str, logprobs: list[TokenLogprob] | None
+    ) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": index, "delta": {"content": text}, "finish_reason": None}
+        if logprobs is not None:
+            choice["logprobs"] = _logprobs(logprobs).model_dump()
+        return choice
 
-        include_usage = bool(request.stream_options and request.stream_options.include_usage)
-        pii = self.gov.output_filter(self.ctx)
-        parts: list[str] = []
-        try:
-            yield chunk({"role": "assistant", "content": ""})
-            delta: Delta | None = first
-            while delta is not None:
-                text = delta.text if pii is None else pii.push(delta.text)
-                if delta.finish_reason is not None:
-                    text += pii.flush() if pii is not None else ""
-                parts.append(text)
-                if delta.finish_reason is not None:
-                    if text:
-                        yield chunk({"content": text})
-                    async for tail in self._finish(request, delta, base, pii, parts, include_usage):
-                        yield tail
-                    return
-                if text or delta.logprobs:
-                    yield chunk(
-                        {"content": text}, logprobs=delta.logprobs if request.logprobs else None
-                    )
-                delta = await anext(stream, None)
-        finally:
-            if isinstance(stream, AsyncGenerator):
-                await stream.aclose()  # stops the generation when the client disconnected
+    def _finish_choice(self, index: int, reason: str) -> dict[str, Any]:
+        return {"index": index, "delta": {}, "finish_reason": reason}
 
-    async def _finish(
-        self,
-        request: ChatCompletionRequest,
-        last: Delta,
-        base: dict[str, Any],
-        pii: StreamingPiiFilter | None,
-        parts: list[str],
-        include_usage: bool,
-    ) -> AsyncIterator[bytes]:
-        """Final chunk with usage, the durable audit record, then `[DONE]`."""
-        usage = Usage.of(last.prompt_tokens or 0, last.completion_tokens or 0)
-        self.state.metrics.record_tokens(
-            request.model, usage.prompt_tokens, usage.completion_tokens
-        )
-        await self.gov.settle(
-            self.ctx, usage.prompt_tokens, usage.completion_tokens, "".join(parts), pii
-        )
-        choice = {"index": 0, "delta": {}, "finish_reason": last.finish_reason}
-        final: dict[str, Any] = {**base, "choices": [choice], "usage": usage.model_dump()}
-        citations = self._citations("".join(parts))
-        if citations is not None:
-            final["citations"] = citations
-        yield event(final)
-        if include_usage:
-            yield event({**base, "choices": [], "usage": usage.model_dump()})
-        try:
-            await self.gov.audit(self.ctx, 200)
-        except AuditUnavailableError as exc:
-            yield event(exc.to_openai())
-            return
-        yield DONE
+    def _closing_fields(self, texts: list[str]) -> dict[str, Any]:
+        citations = self._citations(texts[0])
+        return {} if citations is None else {"citations": citations}
 
 
 def _logprobs(items: list[TokenLogprob]) -> ChoiceLogprobs:

@@ -1,136 +1,135 @@
-"""Text completions, including `echo` + `logprobs` scoring for log-likelihood evaluation."""
+"""Text completions: every prompt shape OpenAI allows, `echo` + `logprobs` scoring, batching.
+
+Prompts given as token ids go to the engine as ids (no re-tokenisation, which is what makes
+log-likelihoods from lm-evaluation-harness line up with its own token boundaries). The input
+PII policy still sees them: they are decoded for admission, and a prompt the policy changed is
+encoded again from its policed text. Several prompts run concurrently, so llama.cpp's scheduler
+decodes them in the same steps. Streaming, usage and audit come from `GenerationService`.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-from agadir.audit import AuditUnavailableError
-from agadir.engines.base import Delta, Engine, SamplingParams, TokenLogprob, collect
+from agadir.engines.base import Delta, Engine, SamplingParams, TokenEngine, TokenLogprob
+from agadir.errors import InvalidRequestError
 from agadir.gateway.completions.protocol import (
     Completion,
     CompletionChoice,
     CompletionLogprobs,
     CompletionRequest,
 )
-from agadir.gateway.generation import admit_generation, finish_generation
-from agadir.gateway.governance.context import RequestContext
-from agadir.gateway.sse import DONE, event
-from agadir.gateway.state import GatewayState
+from agadir.gateway.generation import admissible_entry, admit_texts
+from agadir.gateway.serving import GenerationService, StreamSpec
 from agadir.gateway.usage import Usage, new_id, now
 
+OPENAI_DEFAULT_MAX_TOKENS = 16  # OpenAI's default for /v1/completions
 
-class CompletionService:
-    def __init__(self, state: GatewayState, ctx: RequestContext) -> None:
-        self.state = state
-        self.ctx = ctx
-        self.gov = state.governance
 
-    async def _prepare(self, request: CompletionRequest) -> tuple[Engine, str, SamplingParams]:
+class CompletionService(GenerationService):
+    object_name = "text_completion"
+    id_prefix = "cmpl"
+
+    async def _prepare(self, request: CompletionRequest) -> list[AsyncIterator[Delta]]:
         params = self._params(request)
-        engine, (prompt,) = await admit_generation(
+        prompts = request.prompts()
+        entry = admissible_entry(
+            self.state, self.ctx, model=request.model, capability="completion", scope="completions"
+        )
+        engine: Engine | None = None
+        texts: list[str] = []
+        if any(isinstance(p, list) for p in prompts):
+            engine = await self.state.engines.get(request.model)
+            tokenizer = _token_engine(engine, request.model)
+            texts = [p if isinstance(p, str) else await tokenizer.decode(p) for p in prompts]
+        else:
+            texts = [p for p in prompts if isinstance(p, str)]
+        admitted = await admit_texts(
             self.state,
             self.ctx,
-            model=request.model,
-            capability="completion",
+            entry,
             scope="completions",
-            texts=[request.prompt_text()],
-            max_tokens=params.max_tokens,
+            texts=texts,
+            max_tokens=params.max_tokens * len(prompts),
         )
-        return engine, prompt, params
+        if engine is None:
+            engine = await self.state.engines.get(request.model)
+        streams = []
+        for prompt, original, text in zip(prompts, texts, admitted, strict=True):
+            if isinstance(prompt, str):
+                streams.append(engine.stream_complete(text, params, echo=request.echo))
+                continue
+            tokenizer = _token_engine(engine, request.model)
+            ids = prompt if text == original else await tokenizer.encode(text, add_special=False)
+            streams.append(tokenizer.stream_complete_ids(ids, params, echo=request.echo))
+        return streams
 
     def _params(self, request: CompletionRequest) -> SamplingParams:
-        max_tokens = request.max_tokens
-        if max_tokens is None:
-            max_tokens = 16  # OpenAI's default for /v1/completions
         params = request.sampling(
             self.state.settings.max_tokens_default,
             logprobs=request.logprobs is not None,
             top_logprobs=request.logprobs or 0,
         )
+        max_tokens = request.max_tokens
+        if max_tokens is None:
+            max_tokens = OPENAI_DEFAULT_MAX_TOKENS
         # max_tokens=0 is allowed here (score the prompt only); `sampling` treats 0 as unset
         return SamplingParams(**{**_fields(params), "max_tokens": max_tokens})
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        engine, prompt, params = await self._prepare(request)
-        result = await finish_generation(
-            self.state,
-            self.ctx,
-            request.model,
-            await collect(engine.stream_complete(prompt, params, echo=request.echo)),
-        )
+        streams = await self._prepare(request)
+        results = await self._finalise(await self._gather(streams), request.model)
         return Completion(
-            id=new_id("cmpl"),
+            id=new_id(self.id_prefix),
             created=now(),
             model=request.model,
             choices=[
                 CompletionChoice(
+                    index=index,
                     text=result.text,
                     finish_reason=result.finish_reason,
                     logprobs=_logprobs(result.logprobs) if request.logprobs is not None else None,
                 )
+                for index, result in enumerate(results)
             ],
-            usage=Usage.of(result.prompt_tokens, result.completion_tokens),
+            usage=Usage.of(
+                sum(r.prompt_tokens for r in results), sum(r.completion_tokens for r in results)
+            ),
         )
 
     async def open_stream(self, request: CompletionRequest) -> AsyncIterator[bytes]:
-        engine, prompt, params = await self._prepare(request)
-        stream = engine.stream_complete(prompt, params, echo=request.echo)
-        started = time.perf_counter()
-        first = await anext(stream)
-        self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
-        return self._sse(request, stream, first)
+        streams = await self._prepare(request)
+        spec = StreamSpec(
+            model=request.model,
+            generated_by=request.model,
+            include_usage=bool(request.stream_options and request.stream_options.include_usage),
+            logprobs=request.logprobs is not None,
+        )
+        return await self._open_stream(streams, spec)
 
-    async def _sse(
-        self, request: CompletionRequest, stream: AsyncIterator[Delta], first: Delta
-    ) -> AsyncIterator[bytes]:
-        base = {
-            "id": new_id("cmpl"),
-            "object": "text_completion",
-            "created": now(),
-            "model": request.model,
-        }
-        pii = self.gov.output_filter(self.ctx)
-        parts: list[str] = []
-        try:
-            delta: Delta | None = first
-            while delta is not None:
-                text = delta.text if pii is None else pii.push(delta.text)
-                if delta.finish_reason is not None and pii is not None:
-                    text += pii.flush()
-                parts.append(text)
-                choice: dict[str, Any] = {
-                    "index": 0,
-                    "text": text,
-                    "finish_reason": delta.finish_reason,
-                }
-                if request.logprobs is not None and delta.logprobs:
-                    choice["logprobs"] = _logprobs(delta.logprobs).model_dump()
-                body: dict[str, Any] = {**base, "choices": [choice]}
-                if delta.finish_reason is not None:
-                    usage = Usage.of(delta.prompt_tokens or 0, delta.completion_tokens or 0)
-                    self.state.metrics.record_tokens(
-                        request.model, usage.prompt_tokens, usage.completion_tokens
-                    )
-                    await self.gov.settle(
-                        self.ctx, usage.prompt_tokens, usage.completion_tokens, "".join(parts), pii
-                    )
-                    body["usage"] = usage.model_dump()
-                    yield event(body)
-                    try:
-                        await self.gov.audit(self.ctx, 200)
-                    except AuditUnavailableError as exc:
-                        yield event(exc.to_openai())
-                        return
-                    yield DONE
-                    return
-                if text or delta.logprobs:
-                    yield event(body)
-                delta = await anext(stream, None)
-        finally:
-            if isinstance(stream, AsyncGenerator):
-                await stream.aclose()
+    # -- the chunk shape -------------------------------------------------------------------------
+    def _text_choice(
+        self, index: int, text: str, logprobs: list[TokenLogprob] | None
+    ) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": index, "text": text, "finish_reason": None}
+        if logprobs is not None:
+            choice["logprobs"] = _logprobs(logprobs).model_dump()
+        return choice
+
+    def _finish_choice(self, index: int, reason: str) -> dict[str, Any]:
+        return {"index": index, "text": "", "finish_reason": reason}
+
+
+def _token_engine(engine: Engine, model: str) -> TokenEngine:
+    if not isinstance(engine, TokenEngine):
+        raise InvalidRequestError(
+            f"Model '{model}' takes prompts as text only; send 'prompt' as a string or an "
+            "array of strings.",
+            param="prompt",
+            code="unsupported_prompt",
+        )
+    return engine
 
 
 def _fields(params: SamplingParams) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from agadir.engines.manager import ModelEntry
+from agadir.gateway.generation import visible_entry
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
@@ -80,6 +81,5 @@ async def get_model(
         for card in _knowledge_cards(state, ctx):
             if card["id"] == model_id:
                 return JSONResponse(card)
-    entry = state.engines.entry(model_id)
-    ctx.principal.require_model(entry.name)
+    entry = visible_entry(state, ctx, model_id)  # scope first: a 404 names only visible models
     return JSONResponse(_card(entry, _created(entry)))

@@ -1,0 +1,1 @@
+"""vLLM-compatible tokenizer endpoints: `/tokenize`, `/detokenize`, `/tokenizer_info`."""
