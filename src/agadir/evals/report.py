@@ -108,4 +108,41 @@ def write(report: dict[str, Any], out: Path) -> list[Path]:
         png = out / f"{task['task']}.png"
         task_png(task, png)
         paths.append(png)
+    if report["tasks"]:
+        paths.append(out / "summary.png")
+        summary_png(report, paths[-1])
     return paths
+
+
+def summary_png(report: dict[str, Any], path: Path) -> None:
+    """One bar per task: its first metric with the 95 % interval (the run at a glance)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for task in report["tasks"]:
+        name, cell = next(iter(task["metrics"].items()))
+        if cell["value"] is None:
+            continue
+        s = cell["scale"]
+        low = cell["low"] if cell["low"] is not None else cell["value"]
+        high = cell["high"] if cell["high"] is not None else cell["value"]
+        label = f"{task['task']} · {name} {'↑' if cell['higher_is_better'] else '↓'} (n={task['n']})"
+        rows.append((label, cell["value"] * s, (cell["value"] - low) * s, (high - cell["value"]) * s))
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    ax.barh(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        xerr=[[max(0, r[2]) for r in rows], [max(0, r[3]) for r in rows]],
+        color="#3b7dd8",
+        capsize=3,
+    )
+    ax.invert_yaxis()
+    ax.tick_params(labelsize=7)
+    ax.set_xlabel("score (chrF++/BLEU 0-100, rates in %), 95 % bootstrap interval")
+    ax.set_title(f"{report['run']['model']} — agadir eval", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
