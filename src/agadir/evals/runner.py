@@ -109,7 +109,13 @@ class Runner:
             task.name,
             task.spec.version,
             sample,
-            {"request": task.spec.request, **dec},
+            {
+                "request": task.spec.request,
+                # what the endpoint is shown: editing the prompt without bumping the version
+                # must not reuse answers to the old prompt
+                "templates": [task.spec.prompt, task.spec.system, task.spec.question],
+                **dec,
+            },
         )
 
     def _asker(self, task: Task, mode: str) -> tuple[Ask, dict[str, Any]]:

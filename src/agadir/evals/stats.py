@@ -13,7 +13,7 @@ runs on the same samples:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -65,7 +65,7 @@ class PairedTest:
     n: int
 
     def to_dict(self) -> dict[str, float | int]:
-        return self.__dict__.copy()
+        return asdict(self)
 
 
 def paired(

@@ -163,6 +163,8 @@ def _check_fields(path: Path, spec: TaskSpec, samples: list[dict[str, Any]]) -> 
         wanted.add(spec.reference)
     if spec.request == "mcq":
         wanted |= {"choices", "answer"}
+    if spec.request == "grounded":
+        wanted.add("kb")
     for sample in samples:
         missing = sorted(wanted - set(sample))
         if missing:
