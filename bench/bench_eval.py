@@ -57,7 +57,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
     return time.perf_counter() - started, done
 
 
-def agadir_eval(server: Server, key: str, tmp: Path, task: Path, cache: Path, out: Path) -> tuple[float, dict]:  # noqa: E501
+def agadir_eval(
+    server: Server, key: str, tmp: Path, task: Path, cache: Path, out: Path
+) -> tuple[float, dict]:
     env = {**os.environ, "AGADIR_EVAL_API_KEY": key}
     cmd = [sys.executable, "-m", "agadir.cli.main", "eval", "run", str(task), "-m", MODEL,
            "--endpoint", f"{server.base}/v1", "--cache", str(cache), "--out", str(out)]  # fmt: skip
@@ -85,7 +87,9 @@ def lm_eval(server: Server, key: str, tmp: Path, items: list[dict]) -> tuple[flo
         last = [line for line in done.stderr.splitlines() if line.strip()][-1:]
         return seconds, f"failed: {last[0][:160] if last else done.returncode}"
     (results,) = out.rglob("results_*.json")
-    return seconds, float(json.loads(results.read_text())["results"]["agadir_bench_mcq"]["acc,none"])
+    return seconds, float(
+        json.loads(results.read_text())["results"]["agadir_bench_mcq"]["acc,none"]
+    )
 
 
 def masking_key(server: Server) -> str:

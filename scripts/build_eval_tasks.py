@@ -153,7 +153,7 @@ def transliteration(data: Path) -> None:
         {
             "name": "translit-arabizi-arabic",
             "version": 1,
-            "description": "Write Moroccan Darija given in Arabizi (Latin script) in Arabic script.",
+            "description": "Write Darija given in Arabizi (Latin script) in Arabic script.",
             "request": "chat",
             "prompt": (
                 "Write this Moroccan Darija text, given in Latin script (Arabizi), in Arabic "

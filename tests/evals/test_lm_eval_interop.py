@@ -58,14 +58,20 @@ def run_lm_eval(server: RunningServer, folder: Path, items: list[dict[str, objec
     (tasks / "agadir_mcq_interop.yaml").write_text(LM_EVAL_TASK.format(data=data))
     out = folder / "out"
     args = [
-        sys.executable, "-m", "lm_eval",
-        "--model", "local-completions",
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "local-completions",
         "--model_args",
         f"model={MODEL},base_url={server.base_url}/v1/completions,auth_token={server.admin_key}",
-        "--tasks", "agadir_mcq_interop",
-        "--include_path", str(tasks),
-        "--output_path", str(out),
-    ]  # fmt: skip
+        "--tasks",
+        "agadir_mcq_interop",
+        "--include_path",
+        str(tasks),
+        "--output_path",
+        str(out),
+    ]
     env = {
         **os.environ,
         "OPENAI_API_KEY": server.admin_key,

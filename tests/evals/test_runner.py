@@ -34,11 +34,16 @@ def translit_samples(n: int) -> list[dict[str, str]]:
     ]
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:  # noqa: E501
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "agadir.cli.main", "eval", *args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def config(up: Upstream, tmp_path: Path, **kw: object) -> RunConfig:
@@ -67,21 +72,31 @@ async def test_persistent_503_stops_the_run_with_a_clear_error(
 def test_unreachable_endpoint_exits_non_zero(tmp_path: Path) -> None:
     path = write_task(tmp_path, "t", translit_samples(2))
     port = free_port()  # closed again: nothing listens there
-    done = cli("run", str(path), "-m", "m", "--endpoint", f"http://127.0.0.1:{port}/v1",
-               "--cache", str(tmp_path / "c.sqlite"), "--out", str(tmp_path / "out"))  # fmt: skip
+    done = cli(
+        "run",
+        str(path),
+        "-m",
+        "m",
+        "--endpoint",
+        f"http://127.0.0.1:{port}/v1",
+        "--cache",
+        str(tmp_path / "c.sqlite"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert done.returncode != 0
     assert f"Cannot reach http://127.0.0.1:{port}/v1" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
-async def test_unknown_model_is_refused_before_any_request(
-    upstream: Start, tmp_path: Path
-) -> None:
+async def test_unknown_model_is_refused_before_any_request(upstream: Start, tmp_path: Path) -> None:
     up = upstream()
     task = load_task(write_task(tmp_path, "t", translit_samples(2)))
     cfg = config(up, tmp_path)
     cfg.model = "gpt-9"
-    with pytest.raises(EndpointError, match="does not serve the model 'gpt-9'; it serves: up-model"):
+    with pytest.raises(
+        EndpointError, match="does not serve the model 'gpt-9'; it serves: up-model"
+    ):
         await evaluate([task], cfg)
     assert up.asked() == []
 
@@ -92,8 +107,9 @@ MCQ = [{"id": "q1", "text": "salam", "choices": ["a bb", "ccc", "dd"], "answer":
 async def test_mcq_loglik_by_hand(upstream: Start, tmp_path: Path) -> None:
     up = upstream()  # logprob of each word = -len(word)
     task = load_task(
-        write_task(tmp_path, "m", MCQ, request="mcq", scorer="mcq", prompt="Q: {text}\nA:",
-                   reference=None)  # fmt: skip
+        write_task(
+            tmp_path, "m", MCQ, request="mcq", scorer="mcq", prompt="Q: {text}\nA:", reference=None
+        )
     )
     report = (await evaluate([task], config(up, tmp_path)))["tasks"][0]
     assert report["modes"] == {"loglik": 1}
@@ -108,8 +124,9 @@ async def test_mcq_falls_back_to_letters_and_says_so(upstream: Start, tmp_path: 
     up = upstream(UP_NO_ECHO="1")
     samples = [{**MCQ[0], "answer": 0}]
     task = load_task(
-        write_task(tmp_path, "m", samples, request="mcq", scorer="mcq", prompt="{text}",
-                   reference=None)  # fmt: skip
+        write_task(
+            tmp_path, "m", samples, request="mcq", scorer="mcq", prompt="{text}", reference=None
+        )
     )
     report = (await evaluate([task], config(up, tmp_path)))["tasks"][0]
     assert report["modes"] == {"letter": 1}
@@ -136,12 +153,25 @@ def test_resume_after_sigkill_asks_each_sample_once(upstream: Start, tmp_path: P
     hung = upstream(UP_HANG_AFTER="5", UP_PORT=str(port))
     path = write_task(tmp_path, "t", translit_samples(20))
     cache = tmp_path / "c.sqlite"
-    args = ["run", str(path), "-m", "up-model", "--endpoint", hung.url, "--cache", str(cache),
-            "--concurrency", "3", "--out", str(tmp_path / "out")]  # fmt: skip
+    args = [
+        "run",
+        str(path),
+        "-m",
+        "up-model",
+        "--endpoint",
+        hung.url,
+        "--cache",
+        str(cache),
+        "--concurrency",
+        "3",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     process = subprocess.Popen(
         [sys.executable, "-m", "agadir.cli.main", "eval", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while len(hung.asked()) < 5 or _cached(cache) < 5:
         assert time.monotonic() < deadline, "the first run never got its 5 answers"
@@ -181,8 +211,19 @@ def test_cli_report_compare_and_no_key_in_reports(upstream: Start, tmp_path: Pat
     for label, prompt in (("echo-source", "{source}"), ("echo-target", "{target}")):
         path = write_task(tmp_path / label, "translit", samples, prompt=prompt)
         out = tmp_path / f"run-{label}"
-        done = cli("run", str(path), "-m", "up-model", "--endpoint", up.url, "--out", str(out),
-                   "--cache", str(tmp_path / "c.sqlite"), env={"AGADIR_EVAL_API_KEY": secret})  # fmt: skip
+        done = cli(
+            "run",
+            str(path),
+            "-m",
+            "up-model",
+            "--endpoint",
+            up.url,
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+            env={"AGADIR_EVAL_API_KEY": secret},
+        )
         assert done.returncode == 0, done.stderr
         assert "| exact ↑ |" in done.stdout
         runs[label] = out
@@ -191,8 +232,13 @@ def test_cli_report_compare_and_no_key_in_reports(upstream: Start, tmp_path: Pat
         assert (out / "translit.png").stat().st_size > 1000
     report = json.loads((runs["echo-target"] / "report.json").read_text())
     assert report["tasks"][0]["metrics"]["exact"]["value"] == 1.0
-    done = cli("compare", str(runs["echo-source"]), str(runs["echo-target"]),
-               "--out", str(tmp_path / "cmp"))  # fmt: skip
+    done = cli(
+        "compare",
+        str(runs["echo-source"]),
+        str(runs["echo-target"]),
+        "--out",
+        str(tmp_path / "cmp"),
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     exact = result["tasks"][0]["metrics"]["exact"]["runs"]
@@ -205,8 +251,19 @@ def test_record_into_the_model_manifest(upstream: Start, tmp_path: Path) -> None
     up = upstream()
     path = write_task(tmp_path, "translit", translit_samples(4), prompt="{target}")
     home = {"AGADIR_HOME": str(tmp_path / "home")}
-    done = cli("run", str(path), "-m", "up-model", "--endpoint", up.url,
-               "--out", str(tmp_path / "out"), "--record", "smollm2-135m-instruct", env=home)  # fmt: skip
+    done = cli(
+        "run",
+        str(path),
+        "-m",
+        "up-model",
+        "--endpoint",
+        up.url,
+        "--out",
+        str(tmp_path / "out"),
+        "--record",
+        "smollm2-135m-instruct",
+        env=home,
+    )
     assert done.returncode == 0, done.stderr
     manifest = json.loads(
         next((tmp_path / "home" / "models").glob("smollm2-135m-instruct*.json")).read_text()

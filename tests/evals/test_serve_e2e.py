@@ -106,7 +106,7 @@ def gateway_over_upstream(
     home.mkdir()
     (home / "agadir.toml").write_text(
         f'[[upstreams]]\nname = "up"\nmodel = "up-model"\nbase_url = "{up.url}"\n'
-        '[knowledge]\npacks = []\n'
+        "[knowledge]\npacks = []\n"
     )
     gateway = start_server(home)
     yield gateway, up

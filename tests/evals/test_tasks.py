@@ -18,11 +18,19 @@ SAMPLES = [{"id": "1", "source": "salam", "target": "سلام"}]
 def test_every_shipped_task_loads_and_is_small() -> None:
     shipped = builtin_tasks()
     assert {
-        "translate-ary_Arab-eng", "translate-eng-ary_Arab", "translate-ary_Latn-eng",
-        "translate-zgh_Tfng-eng", "translate-eng-zgh_Tfng", "translate-arb_Arab-eng",
-        "translate-eng-arb_Arab", "translit-arabizi-arabic", "mcq-darija-translation",
-        "grounded-qa-packs", "fidelity-script-language", "pii-echo",
-    } <= set(shipped)  # fmt: skip
+        "translate-ary_Arab-eng",
+        "translate-eng-ary_Arab",
+        "translate-ary_Latn-eng",
+        "translate-zgh_Tfng-eng",
+        "translate-eng-zgh_Tfng",
+        "translate-arb_Arab-eng",
+        "translate-eng-arb_Arab",
+        "translit-arabizi-arabic",
+        "mcq-darija-translation",
+        "grounded-qa-packs",
+        "fidelity-script-language",
+        "pii-echo",
+    } <= set(shipped)
     for path in shipped.values():
         task = load_task(path)
         assert 10 <= len(task.samples) <= 300, task.name
@@ -47,8 +55,11 @@ def test_unknown_key_names_the_allowed_ones(tmp_path: Path) -> None:
         ({"max_tokens": 0}, SAMPLES, "max_tokens"),
         ({}, [{"source": "x", "target": "y"}], "each sample is a JSON object with an 'id'"),
         ({}, SAMPLES * 2, "duplicate sample id '1'"),
-        ({"request": "mcq", "scorer": "mcq"}, [{"id": "1", "source": "a", "target": "b",
-          "choices": ["a"], "answer": 0}], "'choices' needs 2+"),  # fmt: skip
+        (
+            {"request": "mcq", "scorer": "mcq"},
+            [{"id": "1", "source": "a", "target": "b", "choices": ["a"], "answer": 0}],
+            "'choices' needs 2+",
+        ),
     ],
 )
 def test_bad_task_files_say_what_to_fix(
@@ -68,18 +79,32 @@ def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(TaskError, match=r"b.jsonl:1: not a JSON object"):
         load_task(path)
     path.write_text(path.read_text().replace("samples: b.jsonl", "samples: missing.jsonl"))
-    with pytest.raises(TaskError, match="samples file 'missing.jsonl' not found"):
+    with pytest.raises(TaskError, match=r"samples file 'missing\.jsonl' not found"):
         load_task(path)
-    with pytest.raises(TaskError, match="No task 'nope'.*shipped tasks: .*pii-echo"):
+    with pytest.raises(TaskError, match=r"No task 'nope'.*shipped tasks: .*pii-echo"):
         resolve("nope")
 
 
 def test_cli_exits_non_zero_on_a_bad_task(tmp_path: Path) -> None:
     path = write_task(tmp_path, "t", SAMPLES, colour="red")
     done = subprocess.run(
-        [sys.executable, "-m", "agadir.cli.main", "eval", "run", str(path), "-m", "echo",
-         "--endpoint", "http://127.0.0.1:9/v1", "--cache", str(tmp_path / "c.sqlite")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "agadir.cli.main",
+            "eval",
+            "run",
+            str(path),
+            "-m",
+            "echo",
+            "--endpoint",
+            "http://127.0.0.1:9/v1",
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "unknown key(s) colour" in done.stderr

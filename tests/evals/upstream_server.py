@@ -66,12 +66,22 @@ async def chat(request: Request) -> JSONResponse:
         return refused
     content = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
     _log("chat", content)
-    return JSONResponse({
-        "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    )
 
 
 @app.post("/v1/completions")
@@ -79,8 +89,16 @@ async def completions(request: Request) -> JSONResponse:
     body = await request.json()
     if body.get("echo") and os.environ.get("UP_NO_ECHO"):
         return JSONResponse(
-            {"error": {"message": "echo is not supported", "type": "invalid_request_error",
-                       "code": None, "param": "echo"}}, status_code=400)  # fmt: skip
+            {
+                "error": {
+                    "message": "echo is not supported",
+                    "type": "invalid_request_error",
+                    "code": None,
+                    "param": "echo",
+                }
+            },
+            status_code=400,
+        )
     refused = await _gate()
     if refused is not None:
         return refused
@@ -92,14 +110,32 @@ async def completions(request: Request) -> JSONResponse:
         offsets.append(position)
         position += len(word)
     logprobs = [None] + [-float(len(w.strip())) for w in words[1:]]
-    return JSONResponse({
-        "id": "x", "object": "text_completion", "created": 0, "model": body["model"],
-        "choices": [{"index": 0, "text": prompt, "finish_reason": "length", "logprobs": {
-            "tokens": words, "token_logprobs": logprobs, "top_logprobs": None,
-            "text_offset": offsets}}],
-        "usage": {"prompt_tokens": len(words), "completion_tokens": 0,
-                  "total_tokens": len(words)},
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "id": "x",
+            "object": "text_completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "text": prompt,
+                    "finish_reason": "length",
+                    "logprobs": {
+                        "tokens": words,
+                        "token_logprobs": logprobs,
+                        "top_logprobs": None,
+                        "text_offset": offsets,
+                    },
+                }
+            ],
+            "usage": {
+                "prompt_tokens": len(words),
+                "completion_tokens": 0,
+                "total_tokens": len(words),
+            },
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ def record_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    reports: Annotated[list[Path], typer.Argument(help="Two or more reports; the first is the baseline.")],
+    reports: Annotated[
+        list[Path], typer.Argument(help="Two or more reports; the first is the baseline.")
+    ],
     out: Annotated[Path | None, typer.Option(help="Write compare.json/.md/.png here.")] = None,
 ) -> None:
     """Paired significance tests of runs against the first, with a plot."""

@@ -1,9 +1,9 @@
 """Per-sample answer cache in SQLite: an interrupted run resumes, a rerun costs nothing.
 
 The key is a hash of (endpoint, model, task name and version, the sample, the prompt templates,
-the request kind and decoding parameters); the value is the endpoint's raw answer, scored later. Each answer is
-committed as soon as it arrives (WAL journal), so a run killed with SIGKILL loses at most the
-requests in flight, which were never answered into the cache and are asked again.
+the request kind and decoding parameters); the value is the endpoint's raw answer, scored
+later. Each answer is committed as soon as it arrives (WAL journal), so a run killed with
+SIGKILL loses at most the requests in flight, which were never cached and are asked again.
 The API key is not part of the key: the same endpoint and model answer the same.
 """
 

@@ -71,12 +71,14 @@ def task_png(task: dict[str, Any], path: Path) -> None:
 
     metrics = list(task["metrics"])
     groups: list[tuple[str, dict[str, Any]]] = [("all", task["metrics"])]
-    for field, values in task["slices"].items():
-        groups += [(f"{field}={value}", cells) for value, cells in values.items()]
+    for field, by_value in task["slices"].items():
+        groups += [(f"{field}={value}", cells) for value, cells in by_value.items()]
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics) + 1, 3.2), squeeze=False)
     for ax, name in zip(axes[0], metrics, strict=True):
         scale = task["metrics"][name]["scale"]
-        labels, values, errors = [], [], [[], []]
+        labels: list[str] = []
+        values: list[float] = []
+        errors: list[list[float]] = [[], []]
         for label, cells in groups:
             cell = cells.get(name, {})
             if cell.get("value") is None:
@@ -129,8 +131,12 @@ def summary_png(report: dict[str, Any], path: Path) -> None:
         s = cell["scale"]
         low = cell["low"] if cell["low"] is not None else cell["value"]
         high = cell["high"] if cell["high"] is not None else cell["value"]
-        label = f"{task['task']} · {name} {'↑' if cell['higher_is_better'] else '↓'} (n={task['n']})"
-        rows.append((label, cell["value"] * s, (cell["value"] - low) * s, (high - cell["value"]) * s))
+        label = (
+            f"{task['task']} · {name} {'↑' if cell['higher_is_better'] else '↓'} (n={task['n']})"
+        )
+        rows.append(
+            (label, cell["value"] * s, (cell["value"] - low) * s, (high - cell["value"]) * s)
+        )
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
     ax.barh(
         [r[0] for r in rows],

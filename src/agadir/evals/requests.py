@@ -86,7 +86,11 @@ async def ask_mcq_loglik(
     logprobs = await asyncio.gather(
         *(_continuation_logprob(client, model, context, c) for c in continuations)
     )
-    return {"mode": "loglik", "logprobs": list(logprobs), "lengths": [len(c) for c in continuations]}
+    return {
+        "mode": "loglik",
+        "logprobs": list(logprobs),
+        "lengths": [len(c) for c in continuations],
+    }
 
 
 def letter_prompt(task: Task, sample: dict[str, Any]) -> str:

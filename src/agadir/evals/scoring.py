@@ -44,13 +44,13 @@ def score_run(run: TaskRun) -> dict[str, Any]:
     records: list[dict[str, Any]] = []
     for sample in samples:
         output = run.outputs[sample["id"]]
-        slices = {f: str(sample[f]) for f in task.spec.slices}
+        keys = {f: str(sample[f]) for f in task.spec.slices}
         if task.spec.request == "mcq":
-            slices["mode"] = str(output.get("mode"))
+            keys["mode"] = str(output.get("mode"))
         records.append(
             {
                 "id": sample["id"],
-                "slices": slices,
+                "slices": keys,
                 "stats": judge.score(sample, output, task.spec.reference),
                 "output": output,
             }
@@ -66,7 +66,9 @@ def score_run(run: TaskRun) -> dict[str, Any]:
         }
         for field in records[0]["slices"] if records else []:
             for value in sorted({r["slices"][field] for r in records}):
-                chosen = [r["stats"].get(metric.name) for r in records if r["slices"][field] == value]
+                chosen = [
+                    r["stats"].get(metric.name) for r in records if r["slices"][field] == value
+                ]
                 cell = slices.setdefault(field, {}).setdefault(value, {})
                 cell[metric.name] = estimate(metric, chosen)
     modes = Counter(str(r["output"].get("mode")) for r in records if "mode" in r["output"])

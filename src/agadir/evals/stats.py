@@ -91,7 +91,7 @@ def paired(
     diff_rows = b - a
     # swapping a and b for a sample subtracts twice its difference from the paired sum
     sum_a, sum_b = a.sum(axis=0), b.sum(axis=0)
-    shift = (swap.astype(float) @ diff_rows)
+    shift = swap.astype(float) @ diff_rows
     perm = _values(aggregate, sum_b - shift) - _values(aggregate, sum_a + shift)
     extreme = np.sum(np.abs(perm) >= abs(delta) - 1e-12)
     p_perm = float((extreme + 1) / (resamples + 1))

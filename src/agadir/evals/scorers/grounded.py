@@ -1,4 +1,4 @@
-"""Grounded QA over a knowledge base: retrieval recall@k, citation faithfulness, no-answer precision.
+"""Grounded QA over a knowledge base: recall@k, citation faithfulness, no-answer precision.
 
 - ``recall@k`` (answerable questions): the gold document owns one of the top-k passages that
   ``POST /v1/knowledge/{kb}/search`` returns.
