@@ -119,5 +119,6 @@ async def test_through_agadir_to_an_upstream_process(
     gateway, up = gateway_over_upstream
     task = load_task(write_task(tmp_path, "right", translit_samples(5), prompt="{target}"))
     report = (await evaluate([task], cfg(gateway, tmp_path, "up")))["tasks"][0]
-    assert report["metrics"]["exact"]["value"] == 1.0
+    outputs = [s["output"] for s in report["samples"]]
+    assert report["metrics"]["exact"]["value"] == 1.0, outputs
     assert len(up.asked()) == 5

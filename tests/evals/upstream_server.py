@@ -24,7 +24,7 @@ import time
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 app = FastAPI()
 STATE = {"seen": 0, "answered": 0}
@@ -58,14 +58,28 @@ async def models() -> dict[str, object]:
     return {"object": "list", "data": [{"id": "up-model", "object": "model"}]}
 
 
+def _sse(chunks: list[dict[str, object]]) -> StreamingResponse:
+    """What an upstream streams (Agadir's upstream engine always asks for a stream)."""
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return StreamingResponse(iter([body.encode()]), media_type="text/event-stream")
+
+
 @app.post("/v1/chat/completions")
-async def chat(request: Request) -> JSONResponse:
+async def chat(request: Request) -> Response:
     body = await request.json()
     refused = await _gate()
     if refused is not None:
         return refused
     content = [m for m in body["messages"] if m["role"] == "user"][-1]["content"]
     _log("chat", content)
+    if body.get("stream"):
+        usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+        return _sse(
+            [
+                {"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]},
+                {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": usage},
+            ]
+        )
     return JSONResponse(
         {
             "id": "x",
