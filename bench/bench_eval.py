@@ -58,10 +58,10 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
 
 
 def agadir_eval(
-    server: Server, key: str, tmp: Path, task: Path, cache: Path, out: Path
+    server: Server, key: str, model: str, task: Path, cache: Path, out: Path
 ) -> tuple[float, dict]:
     env = {**os.environ, "AGADIR_EVAL_API_KEY": key}
-    cmd = [sys.executable, "-m", "agadir.cli.main", "eval", "run", str(task), "-m", MODEL,
+    cmd = [sys.executable, "-m", "agadir.cli.main", "eval", "run", str(task), "-m", model,
            "--endpoint", f"{server.base}/v1", "--cache", str(cache), "--out", str(out)]  # fmt: skip
     seconds, done = timed(cmd, env)
     if done.returncode != 0:
@@ -69,7 +69,9 @@ def agadir_eval(
     return seconds, json.loads((out / "report.json").read_text())
 
 
-def lm_eval(server: Server, key: str, tmp: Path, items: list[dict]) -> tuple[float, float | str]:
+def lm_eval(
+    server: Server, key: str, model: str, tmp: Path, items: list[dict]
+) -> tuple[float, float | str]:
     data = tmp / "lm-items.jsonl"
     data.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
     tasks = tmp / "lm-tasks"
@@ -77,7 +79,7 @@ def lm_eval(server: Server, key: str, tmp: Path, items: list[dict]) -> tuple[flo
     (tasks / "agadir_bench_mcq.yaml").write_text(LM_EVAL_TASK.format(data=data))
     out = tmp / "lm-out"
     cmd = [sys.executable, "-m", "lm_eval", "--model", "local-completions", "--model_args",
-           f"model={MODEL},base_url={server.base}/v1/completions,auth_token={key}",
+           f"model={model},base_url={server.base}/v1/completions,auth_token={key}",
            "--tasks", "agadir_bench_mcq", "--include_path", str(tasks),
            "--output_path", str(out)]  # fmt: skip
     env = {**os.environ, "OPENAI_API_KEY": key, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
@@ -105,6 +107,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=20, help="MCQ items for the throughput figure")
     ap.add_argument("--limit", type=int, default=8, help="samples per task in the baseline")
     ap.add_argument("--skip-lm-eval", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--model", default=MODEL, help="model for the throughput figure")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "eval-baseline")
     args = ap.parse_args()
 
@@ -118,7 +122,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     env = {**os.environ, "AGADIR_HOME": str(tmp / "home")}
     env.pop("AGADIR_CONFIG", None)
-    server = agadir_server(env, tmp)
+    server = agadir_server(env, tmp, *(["--enable-echo"] if args.model == "echo" else []))
     try:
         key = server.headers["Authorization"].split(" ", 1)[1]
         shipped = load_task(builtin_tasks()[MCQ])
@@ -131,15 +135,17 @@ def main() -> None:
         spec = shipped.path.read_text().replace(f"data/{MCQ}.jsonl", "items.jsonl")
         (task_dir / "mcq.yaml").write_text(spec)
         cache = tmp / "cache.sqlite"
-        cold, report = agadir_eval(server, key, tmp, task_dir / "mcq.yaml", cache, tmp / "r1")
-        warm, again = agadir_eval(server, key, tmp, task_dir / "mcq.yaml", cache, tmp / "r2")
+        cold, report = agadir_eval(
+            server, key, args.model, task_dir / "mcq.yaml", cache, tmp / "r1"
+        )
+        warm, again = agadir_eval(server, key, args.model, task_dir / "mcq.yaml", cache, tmp / "r2")
         ours = report["tasks"][0]["metrics"]["acc"]["value"]
         if args.skip_lm_eval:
             theirs_s, theirs = float("nan"), "skipped"
         else:
-            theirs_s, theirs = lm_eval(server, key, tmp, items)
+            theirs_s, theirs = lm_eval(server, key, args.model, tmp, items)
         n = len(items)
-        print(f"\n## agadir eval vs lm-eval ({n} four-way MCQ items, log-likelihood, SmolLM2)\n")
+        print(f"\n## agadir eval vs lm-eval ({n} four-way MCQ items, loglik, {args.model})\n")
         print("| command | seconds | samples/s | acc |")
         print("|---|---:|---:|---:|")
         print(f"| agadir eval (cold cache) | {cold:.1f} | {n / cold:.2f} | {ours:.3f} |")
@@ -151,6 +157,8 @@ def main() -> None:
         print(f"\nCache: rerun {warm:.1f} s vs {cold:.1f} s cold, {cold - warm:.1f} s saved "
               f"({again['tasks'][0]['asked']} requests on the rerun)")  # fmt: skip
 
+        if args.skip_baseline:
+            return
         print(f"\n## Baseline: {MODEL} on every shipped task (first {args.limit} samples)\n")
         tasks = [load_task(p) for p in builtin_tasks().values()]
         tasks = [Task(t.spec, t.path, t.samples[: args.limit]) for t in tasks]

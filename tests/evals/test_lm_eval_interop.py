@@ -25,7 +25,7 @@ from tests.servers import RunningServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MODEL = "smollm2-135m-instruct"
-ITEMS = 12
+ITEMS = 4  # 16 scored continuations: minutes on 2 busy CPU cores
 
 LM_EVAL_TASK = """\
 task: agadir_mcq_interop
@@ -86,6 +86,7 @@ def run_lm_eval(server: RunningServer, folder: Path, items: list[dict[str, objec
     return dict(json.loads(results.read_text())["results"]["agadir_mcq_interop"])
 
 
+@pytest.mark.timeout(1800)
 async def test_lm_eval_local_completions_defaults_match_agadir_eval(
     server: RunningServer, tmp_path: Path
 ) -> None:
