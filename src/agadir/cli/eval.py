@@ -33,17 +33,19 @@ def _default_cache() -> Path:
 @app.command("list")
 def list_tasks() -> None:
     """List the shipped tasks."""
+    from rich.table import Column
+
     from agadir.evals.task import builtin_tasks, load_task
 
-    table = Table("task", "request", "scorer", "samples", "slices", "licence")
+    table = Table(Column("task", no_wrap=True), "request", "scorer", "samples", "slices")
     for path in builtin_tasks().values():
         task = load_task(path)
         spec = task.spec
-        table.add_row(
-            spec.name, spec.request, spec.scorer, str(len(task.samples)),
-            ", ".join(spec.slices), spec.licence,
-        )  # fmt: skip
-    Console().print(table)
+        table.add_row(spec.name, spec.request, spec.scorer, str(len(task.samples)),
+                      ", ".join(spec.slices))  # fmt: skip
+    console = Console()
+    console.print(table)
+    console.print("Sources and licences: src/agadir/evals/tasks/SOURCES.md")
 
 
 @app.command("run")
