@@ -36,6 +36,7 @@ def _register() -> None:
         serve,
         tenants,
     )
+    from agadir.cli import eval as eval_cmd
     from agadir.cli import lang as lang_cmd
 
     serve.register(app)
@@ -49,6 +50,7 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(corpus.app, name="corpus")
     app.add_typer(kb.app, name="kb")
+    app.add_typer(eval_cmd.app, name="eval")
 
 
 def main() -> None:

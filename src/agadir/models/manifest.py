@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +37,8 @@ class ModelManifest(BaseModel):
     capabilities: list[Capability] = Field(default_factory=_generative)
     packaged: bool = False
     added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # summaries of `agadir eval` runs of this model (agadir.evals.manifest), oldest first
+    evals: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:

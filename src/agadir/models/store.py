@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agadir.errors import InvalidRequestError, ModelFileError, ModelNotFoundError
 from agadir.models.gguf import context_length, read_gguf_metadata
@@ -148,6 +149,13 @@ class ModelStore:
         manifest = self.get(name)
         self._manifest_path(name).unlink()
         return manifest
+
+    def record_evals(self, name: str, summary: dict[str, Any]) -> ModelManifest:
+        """Append an evaluation summary to the model's manifest."""
+        manifest = self.get(name)
+        updated = manifest.model_copy(update={"evals": [*manifest.evals, summary]})
+        self._write(updated)
+        return updated
 
     def verify(self, name: str | None = None) -> list[VerifyResult]:
         """Re-hash each model file and compare with its manifest."""
