@@ -11,6 +11,7 @@ ASCII) it sends the big request `--repeat` times while a second client asks `/he
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -39,17 +40,17 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="agadir-bench-big-"))
     env = {"AGADIR_HOME": str(work / "home"), "PYTHONPATH": str(ROOT / "src")}
-    import os
-
     server = agadir_server({**os.environ, **env}, work, "--enable-echo")
-    rows = []
+    rows: list[tuple[int, list[int], list[float], list[float]]] = []
     try:
         with httpx.Client(base_url=server.base, headers=server.headers, timeout=120) as client:
             for mb in (int(s) for s in args.sizes.split(",")):
                 text = ("salam 3likom, " * (mb * 1024 * 1024 // 14))[: mb * 1024 * 1024]
-                body = {"model": "echo", "messages": [{"role": "user", "content": text}]}
-                body["max_tokens"] = 1
-                stalls, totals, statuses = [], [], set()
+                message = {"role": "user", "content": text}
+                body = {"model": "echo", "messages": [message], "max_tokens": 1}
+                stalls: list[float] = []
+                totals: list[float] = []
+                statuses: set[int] = set()
                 for _ in range(args.repeat):
                     stop, worst = threading.Event(), [0.0]
                     prober = threading.Thread(target=probe, args=(server.base, stop, worst))
@@ -67,11 +68,11 @@ def main() -> None:
     print(f"\n## Event loop held by one large chat request (load {load1():.1f})\n")
     print("| body MB | status | request s (median) | longest /healthz ms (median / max) |")
     print("|---:|---|---:|---:|")
-    for mb, statuses, totals, stalls in rows:
-        mid = len(stalls) // 2
+    for mb, codes, times, holds in rows:
+        mid = len(holds) // 2
         print(
-            f"| {mb} | {','.join(map(str, statuses))} | {totals[mid]:.2f} | "
-            f"{stalls[mid] * 1000:.0f} / {stalls[-1] * 1000:.0f} |"
+            f"| {mb} | {','.join(map(str, codes))} | {times[mid]:.2f} | "
+            f"{holds[mid] * 1000:.0f} / {holds[-1] * 1000:.0f} |"
         )
 
 
