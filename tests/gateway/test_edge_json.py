@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from agadir.config import Settings
 from agadir.gateway.app import create_app
+from agadir.gateway.json_body import MAX_DEPTH, QUICK_BYTES
 from agadir.gateway.state import GatewayState
 from agadir.store.schema import audit_log
 
@@ -101,6 +102,28 @@ async def test_invalid_utf8_and_deep_nesting_are_invalid_json(edge: Edge) -> Non
     assert "nested too deep" in invalid_json(r)
     r = await edge.client.post(CHAT, content=b'{"model": ', headers=headers)
     invalid_json(r)
+    nested = {"model": "echo", "messages": [{"role": "user", "content": "x"}], "metadata": {}}
+    inner: dict[str, object] = nested["metadata"]  # type: ignore[assignment]
+    for _ in range(MAX_DEPTH):  # deeper than the rule, shallower than any parser's own limit
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    r = await edge.client.post(CHAT, content=json.dumps(nested).encode(), headers=headers)
+    assert "nested too deep" in invalid_json(r)
+
+
+async def test_big_bodies_get_the_same_rule(edge: Edge) -> None:
+    """Above QUICK_BYTES the check takes a faster path: same verdicts."""
+    headers = {**edge.headers, "content-type": "application/json"}
+    filler = "salam " * (QUICK_BYTES // 5)
+    for bad in (b"\xff", b"\\ud800"):
+        raw = json.dumps({"model": "echo", "messages": [{"role": "user", "content": filler}]})
+        body = raw.encode().replace(b"salam ", b"sa" + bad + b"lam ", 1)
+        invalid_json(await edge.client.post(CHAT, content=body, headers=headers))
+    emoji = {"model": "echo", "messages": [{"role": "user", "content": filler + "\U0001f600"}]}
+    body = json.dumps(emoji).encode()  # the emoji as the escaped pair \ud83d\ude00: valid
+    assert b"\\ud83d\\ude00" in body
+    r = await edge.client.post(CHAT, content=body, headers=headers)
+    assert r.status_code == 200, r.text
 
 
 async def test_a_body_in_many_parts_is_checked_whole_and_served(edge: Edge) -> None:
