@@ -22,9 +22,7 @@ router = APIRouter()
 
 
 async def _admit(state: GatewayState, ctx: RequestContext, texts: list[str]) -> list[str]:
-    return await state.governance.admission.admit(
-        ctx, scope="lang", entry=None, texts=texts, max_tokens=0
-    )
+    return await state.governance.admit(ctx, scope="lang", entry=None, texts=texts, max_tokens=0)
 
 
 @router.post("/v1/lang/identify", response_model=IdentifyResponse)
