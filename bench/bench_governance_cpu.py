@@ -33,7 +33,7 @@ async def cpu_per_request(governed: bool, requests: int) -> float:
     from agadir.governance import Limits
 
     home = Path(tempfile.mkdtemp(prefix="agadir-bench-cpu-"))
-    settings = Settings(home=home, knowledge={"packs": []})
+    settings = Settings.model_validate({"home": home, "knowledge": {"packs": []}})
     app = create_app(settings, enable_echo=True, dev_open=not governed)
     if not governed:
         app.user_middleware = [m for m in app.user_middleware if m.cls is not AuditMiddleware]
@@ -66,9 +66,8 @@ def stub_governance() -> None:
     async def nothing(*_: object, **__: object) -> None:
         return None
 
-    Governance.admit = admit
-    Governance.settle = nothing
-    Governance.audit = nothing
+    for name, stub in (("admit", admit), ("settle", nothing), ("audit", nothing)):
+        setattr(Governance, name, stub)
 
 
 def main() -> None:
