@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_request_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest request body.")
     max_tokens_default: int = Field(256, ge=1, description="max_tokens when a request sets none.")
+    embeddings_max_input_tokens: int = Field(
+        16384, ge=1, description="Most input tokens one /v1/embeddings request may carry."
+    )
     egress_allow: list[str] = Field(
         default_factory=list,
         description="Hosts outbound connections may reach (loopback is always allowed).",

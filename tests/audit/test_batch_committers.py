@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 import orjson
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from agadir.audit import AuditChain, AuditRecord, AuditUnavailableError, PendingContent
 from agadir.audit.batch import commit_batch
+from agadir.audit.signing import content_key
 from agadir.audit.sqlite_batch import SqliteBatchCommitter, batch_committer
 from agadir.store import open_store
 from agadir.store.schema import audit_log
@@ -31,7 +33,8 @@ def test_batches_chain_with_the_shared_path_and_verify(store):
         body = orjson.loads(
             conn.execute(select(audit_log.c.body).where(audit_log.c.seq == 5)).one()[0]
         )
-    assert body["content"] == {"request_sha256": hashlib.sha256(b"salam").hexdigest()}
+    keyed = hmac.new(content_key(KEY), b"salam", hashlib.sha256).hexdigest()
+    assert body["content"] == {"request_hmac": keyed}
 
 
 def test_a_full_database_is_a_503_then_the_next_batch_recovers(tmp_path):

@@ -15,6 +15,7 @@ from agadir.audit import (
     export_jsonl,
     purge,
 )
+from agadir.audit.signing import content_key
 
 KEY = bytes(range(32))
 
@@ -156,10 +157,16 @@ def test_export_filters_and_lines_rehash(store):
 
 
 def test_content_policy():
-    assert content_for("none", "a", "b") is None
-    hashed = content_for("hash", "salam", None)
-    assert hashed == {"request_sha256": __import__("hashlib").sha256(b"salam").hexdigest()}
-    assert content_for("full", "a", "b") == {"request": "a", "response": "b"}
+    import hashlib
+    import hmac
+
+    key = content_key(KEY)
+    assert content_for("none", "a", "b", key) is None
+    hashed = content_for("hash", "salam", None, key)
+    assert hashed == {"request_hmac": hmac.new(key, b"salam", hashlib.sha256).hexdigest()}
+    assert hashed["request_hmac"] != hashlib.sha256(b"salam").hexdigest()  # keyed, not bare
+    assert content_for("hash", "salam", None, content_key(b"other" * 8)) != hashed
+    assert content_for("full", "a", "b", key) == {"request": "a", "response": "b"}
 
 
 def test_a_deleted_chain_head_is_reported_not_raised(store):

@@ -4,6 +4,7 @@ chain still verifies after restart."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -17,6 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from agadir.audit import load_key
+from agadir.audit.signing import content_key
 from agadir.store import open_store
 from agadir.store.schema import audit_log
 from tests.servers import start_server, stop_server
@@ -60,8 +63,13 @@ def test_sigkill_mid_burst_loses_no_acknowledged_record(tmp_path: Path) -> None:
     with store.read() as conn:
         bodies = [json.loads(r.body) for r in conn.execute(select(audit_log.c.body))]
     store.close()
-    recorded = {b["content"]["request_sha256"] for b in bodies if b.get("content")}
-    missing = [t for t in acknowledged if hashlib.sha256(t.encode()).hexdigest() not in recorded]
+    recorded = {b["content"]["request_hmac"] for b in bodies if b.get("content")}
+    hashing = content_key(load_key(home))
+    missing = [
+        t
+        for t in acknowledged
+        if hmac.new(hashing, t.encode(), hashlib.sha256).hexdigest() not in recorded
+    ]
     assert not missing, f"{len(missing)} acknowledged requests have no audit record"
 
     env = {**os.environ, "AGADIR_HOME": str(home)}

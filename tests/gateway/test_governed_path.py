@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from agadir.audit import AuditChain
+from agadir.audit.signing import content_key
 from agadir.config import Settings
 from agadir.gateway.app import create_app
 from agadir.gateway.governance.middleware import AuditMiddleware
@@ -167,7 +169,7 @@ async def test_streams_are_audited_before_done_and_chain_verifies(governed: Gove
     assert lines[-1] == "data: [DONE]"
     record = governed.records()[-1]
     assert record["status"] == 200 and record["tokens"] == {"prompt": 2, "completion": 2}
-    assert set(record["content"]) == {"request_sha256", "response_sha256"}
+    assert set(record["content"]) == {"request_hmac", "response_hmac"}
     assert record["model"] == "echo" and record["tenant"] == "coop"
     r = await governed.client.post(
         "/v1/completions", json={"model": "echo", "prompt": "a b"}, headers=auth(key)
@@ -193,22 +195,25 @@ async def test_dev_open_serves_without_a_key_and_says_so(settings: Settings) -> 
     assert any(b["tenant"] == "dev" and b["status"] == 200 for b in bodies)
 
 
-async def test_hashed_content_is_the_sha256_of_what_was_sent_and_answered(
+async def test_hashed_content_is_the_audit_keyed_hmac_of_what_was_sent_and_answered(
     governed: Governed,
 ) -> None:
-    """Hashing happens in the audit writer's process; it must hash the masked texts."""
+    """Hashing happens in the audit writer's process; it must hash the masked texts, keyed
+    (a bare sha256 of a short value is reversed by trying every candidate)."""
     key = governed.key("notary", "chat,models:echo", pii_mode="mask", audit_content="hash")
     r = await governed.client.post(CHAT, json=chat("call 0612345678 now"), headers=auth(key))
     reply = r.json()["choices"][0]["message"]["content"]
     record = governed.records()[-1]
+    hashing = content_key(governed.state.governance.writer._key)
 
     def digest(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return hmac.new(hashing, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     assert record["content"] == {
-        "request_sha256": digest("call [PHONE] now"),
-        "response_sha256": digest(reply),
+        "request_hmac": digest("call [PHONE] now"),
+        "response_hmac": digest(reply),
     }
+    assert record["content"]["request_hmac"] != hashlib.sha256(b"call [PHONE] now").hexdigest()
     assert record["pii"] == {"PHONE": 1}  # the echo repeats the masked text: none out
 
 

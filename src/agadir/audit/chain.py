@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy import Connection
 
 from agadir.audit.record import AuditRecord
-from agadir.audit.signing import sign
+from agadir.audit.salvage import minimal_body, salvaged_body
+from agadir.audit.signing import content_key, sign
 
 GENESIS = "0" * 64
 
@@ -47,28 +48,38 @@ def lock_head(conn: Connection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+Columns = tuple[Any, Any, Any, Any]  # ts, kind, tenant, key_id: as in the body, for indexes
+
+
+def encode_record(record: AuditRecord, seq: int, content: bytes) -> tuple[bytes, Columns]:
+    """The record's canonical body and its indexed columns. Never raises: a record that
+    cannot be encoded as it is goes in repaired and marked (`audit.salvage`), so it cannot
+    fail its batch."""
+    try:
+        body = record.body(seq, content)
+        return canonical(body), (body["ts"], record.kind, record.tenant, record.key_id)
+    except Exception as exc:
+        try:
+            body = salvaged_body(record, seq, content, exc)
+            data = canonical(body)
+        except Exception:
+            body = minimal_body(record, seq, exc)
+            data = canonical(body)
+    return data, (body.get("ts"), body.get("kind"), body.get("tenant"), body.get("key_id"))
+
+
 def chain_rows(
     key: bytes, records: Sequence[AuditRecord], seq: int, prev: str
 ) -> tuple[list[tuple[Any, ...]], int, str, str]:
     """Link `records` after the head (`seq`, `prev`): the audit_log rows (columns of
     `INSERT_COLUMNS`), the new head seq and hash, and the head's signature."""
     rows = []
+    hashing = content_key(key)
     for record in records:
         seq += 1
-        data = canonical(record.body(seq))
+        data, (ts, kind, tenant, key_id) = encode_record(record, seq, hashing)
         digest = link(prev, data)
-        rows.append(
-            (
-                seq,
-                round(record.ts, 6),
-                record.kind,
-                record.tenant,
-                record.key_id,
-                data.decode("utf-8"),
-                prev,
-                digest,
-            )
-        )
+        rows.append((seq, ts, kind, tenant, key_id, data.decode("utf-8"), prev, digest))
         prev = digest
     return rows, seq, prev, sign(key, head_message(seq, prev))
 

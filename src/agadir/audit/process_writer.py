@@ -79,6 +79,9 @@ def serve_batches(url: str, key: bytes, rfd: int, wfd: int) -> None:
                 reply = ("ok", commit(pickle.loads(payload)))
             except AuditUnavailableError as exc:
                 reply = ("error", exc.message)
+            except Exception as exc:  # a bug must fail one batch, never stop the writer
+                log.exception("audit batch failed")
+                reply = ("error", f"the audit writer failed on a batch ({type(exc).__name__})")
             try:
                 write_frame(wfd, pickle.dumps(reply))
             except OSError:

@@ -46,6 +46,12 @@ def load_key(home: Path) -> bytes:
         ) from exc
 
 
+def content_key(key: bytes) -> bytes:
+    """The key that hashes request/response content in records (`record.content_digest`):
+    derived from the audit key so that a content digest is never a head signature."""
+    return hmac.new(key, b"agadir audit content", hashlib.sha256).digest()
+
+
 def sign(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from agadir import __version__
-from agadir.audit import AuditUnavailableError
+from agadir.audit import AuditUnavailableError, load_or_create_key
+from agadir.audit.process_writer import ProcessAuditWriter
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy, apply_offline_switches
 from agadir.engines.manager import EngineManager
@@ -25,9 +26,13 @@ from agadir.gateway.chat.router import router as chat_router
 from agadir.gateway.completions.router import router as completions_router
 from agadir.gateway.embeddings.router import router as embeddings_router
 from agadir.gateway.errors import install_error_handlers
+from agadir.gateway.governance.admission import Admission
+from agadir.gateway.governance.audit_sink import AuditSink
+from agadir.gateway.governance.authenticator import Authenticator, dev_principal
 from agadir.gateway.governance.middleware import AuditMiddleware
 from agadir.gateway.governance.service import Governance
 from agadir.gateway.health.router import router as health_router
+from agadir.gateway.json_body import JSONBodyMiddleware
 from agadir.gateway.knowledge.packs import load_configured_packs
 from agadir.gateway.knowledge.router import UPLOAD_PATH
 from agadir.gateway.knowledge.router import router as knowledge_router
@@ -38,10 +43,38 @@ from agadir.gateway.models.router import router as models_router
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState
 from agadir.gateway.tokenizer.router import router as tokenizer_router
+from agadir.governance import KeyService, QuotaService, TenantService
 from agadir.models.store import ModelStore
+from agadir.store import open_store
 from agadir.web.router import router as web_router
 
 log = logging.getLogger("agadir.gateway")
+
+
+def build_governance(settings: Settings, *, dev_open: bool = False) -> Governance:
+    """Open the governance store, start the audit writer process, and wire the parts.
+
+    `dev_open` serves key-less requests as tenant `dev` (recorded in the audit log)."""
+    store = open_store(settings.resolved_database_url)
+    keys = KeyService(store)
+    # tenant changes made here (admin API) reach the key cache at once, not after its TTL
+    tenants = TenantService(store, on_change=keys.forget_tenant)
+    quotas = QuotaService(store)
+    # PostgreSQL calls block on the network: key lookups and quota statements leave the loop
+    offload = store.kind == "postgresql"
+    writer = ProcessAuditWriter(store.url, load_or_create_key(settings.ensure_home())).start()
+    return Governance(
+        settings=settings,
+        store=store,
+        keys=keys,
+        tenants=tenants,
+        quotas=quotas,
+        authenticator=Authenticator(
+            keys, dev=dev_principal(tenants) if dev_open else None, offload=offload
+        ),
+        admission=Admission(quotas, offload=offload),
+        audit_sink=AuditSink(writer),
+    )
 
 
 def create_app(
@@ -64,14 +97,16 @@ def create_app(
         engines=EngineManager(settings, store, enable_echo=enable_echo),
         metrics=metrics,
         egress=EgressPolicy(settings.egress_allow),
-        governance=Governance(settings, dev_open=dev_open),
+        governance=build_governance(settings, dev_open=dev_open),
     )
     metrics.registry.register(UpstreamReplicaCollector(state.engines))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            await state.governance.record_event("server.start", dev_open=dev_open, pid=os.getpid())
+            await state.governance.audit_sink.record_event(
+                "server.start", dev_open=dev_open, pid=os.getpid()
+            )
         except AuditUnavailableError as exc:  # serve nothing unaudited: every request gets 503
             log.error("audit log unavailable at start: %s", exc.message)
         await load_configured_packs(state)
@@ -114,8 +149,15 @@ def create_app(
     upload = LargerBody(
         "POST", UPLOAD_PATH, settings.knowledge.max_upload_bytes, "knowledge.max_upload_bytes"
     )
+    # innermost first: one JSON rule for every body (valid Unicode, bounded nesting), applied
+    # under the size limit and inside the audit, so a refused body is still recorded
+    app.add_middleware(JSONBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, larger=[upload])
-    app.add_middleware(AuditMiddleware, governance=lambda: state.governance)
+    app.add_middleware(
+        AuditMiddleware,
+        authenticator=state.governance.authenticator,
+        sink=state.governance.audit_sink,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

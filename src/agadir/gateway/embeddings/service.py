@@ -6,8 +6,8 @@ import base64
 
 import numpy as np
 
-from agadir.engines.base import unsupported
-from agadir.errors import InvalidRequestError
+from agadir.engines.base import Engine, unsupported
+from agadir.errors import ContextLengthExceededError, InvalidRequestError
 from agadir.gateway.embeddings.protocol import EmbeddingItem, EmbeddingRequest, EmbeddingResponse
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.state import GatewayState
@@ -27,13 +27,14 @@ class EmbeddingService:
             raise InvalidRequestError(
                 "`dimensions` is not supported: this encoder has a fixed size.", param="dimensions"
             )
-        texts = await self.state.governance.admit(
+        engine = await self.state.engines.get(request.model)
+        await self._within_token_cap(engine, request.texts())
+        texts = await self.state.governance.admission.admit(
             self.ctx, scope="embeddings", entry=entry, texts=request.texts(), max_tokens=0
         )
-        engine = await self.state.engines.get(request.model)
         result = await engine.embed(texts)
         self.state.metrics.record_tokens(request.model, result.prompt_tokens, 0)
-        await self.state.governance.settle(self.ctx, result.prompt_tokens, 0, None)
+        await self.state.governance.admission.settle(self.ctx, result.prompt_tokens, 0, None)
         data = []
         for index, vector in enumerate(result.vectors):
             value: list[float] | str = vector
@@ -43,3 +44,18 @@ class EmbeddingService:
         return EmbeddingResponse(
             data=data, model=request.model, usage=Usage.of(result.prompt_tokens, 0)
         )
+
+    async def _within_token_cap(self, engine: Engine, texts: list[str]) -> None:
+        """Refuse a request over `embeddings_max_input_tokens` before the encoder spends
+        seconds of CPU on it; counting stops as soon as the cap is passed."""
+        cap = self.state.settings.embeddings_max_input_tokens
+        total = 0
+        for text in texts:
+            total += await engine.count_tokens(text)
+            if total > cap:
+                raise ContextLengthExceededError(
+                    f"The input is over {cap} tokens, the most one embeddings request may carry "
+                    "on this server (embeddings_max_input_tokens). Split it over several "
+                    "requests.",
+                    param="input",
+                )

@@ -20,8 +20,8 @@ async def authenticated(request: Request) -> RequestContext:
         return ctx
     if ctx.auth_error is not None:
         raise ctx.auth_error
-    governance = request.app.state.agadir.governance
-    await governance.authenticate(ctx, request.headers.get("authorization"))
+    authenticator = request.app.state.agadir.governance.authenticator
+    await authenticator.authenticate(ctx, request.headers.get("authorization"))
     return ctx
 
 

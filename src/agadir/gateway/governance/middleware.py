@@ -11,14 +11,14 @@ record is written here once the stream has stopped.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agadir.audit import AuditUnavailableError
 from agadir.gateway.errors import error_body, send_error
+from agadir.gateway.governance.audit_sink import AuditSink
+from agadir.gateway.governance.authenticator import Authenticator
 from agadir.gateway.governance.context import RequestContext
-from agadir.gateway.governance.service import Governance
 
 AUDITED_PREFIXES = ("/v1/", "/admin/")
 
@@ -50,21 +50,22 @@ def _authorization(scope: Scope) -> str | None:
 
 
 class AuditMiddleware:
-    def __init__(self, app: ASGIApp, governance: Callable[[], Governance]) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator, sink: AuditSink) -> None:
         self.app = app
-        self.governance = governance
+        self.authenticator = authenticator
+        self.sink = sink
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"] if scope["type"] == "http" else ""
         if not path.startswith(AUDITED_PREFIXES):
             await self.app(scope, receive, send)
             return
-        gov = self.governance()
+        sink = self.sink
         ctx = RequestContext(endpoint=path)
         if path.startswith("/admin/"):
             ctx.kind = "admin"
         scope.setdefault("state", {})["agadir_ctx"] = ctx
-        lookup = gov.authenticate_edge(ctx, _authorization(scope))
+        lookup = self.authenticator.authenticate_edge(ctx, _authorization(scope))
         if lookup is not None:
             await lookup
         held: Message | None = None  # the response start, until the record is durable
@@ -104,11 +105,11 @@ class AuditMiddleware:
             ctx.error_type = ctx.error_type or "server_error"
             if not ctx.audited:
                 with contextlib.suppress(AuditUnavailableError):
-                    await gov.audit(ctx, 500)
+                    await sink.audit(ctx, 500)
             raise
         if final is not None and held is not None:
             try:
-                future = gov.submit_audit(ctx, status)
+                future = sink.submit(ctx, status)
                 if future is not None:
                     await future
             except AuditUnavailableError as exc:
@@ -121,7 +122,7 @@ class AuditMiddleware:
             if streaming and ctx.error_type is None:
                 ctx.error_type = "client_disconnected"
             try:
-                await gov.audit(ctx, status)
+                await sink.audit(ctx, status)
             except AuditUnavailableError:
                 if not started:
                     raise

@@ -19,6 +19,7 @@ from agadir.gateway.knowledge.protocol import (
     SearchHit,
     SearchRequest,
 )
+from agadir.gateway.knowledge.search_admission import admitted_search
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
 from agadir.knowledge.bases import KnowledgeBase
@@ -148,11 +149,10 @@ async def remove_document(kb: str, doc_id: str, ctx: Ctx, state: State) -> Respo
 
 
 @router.post("/{kb}/search")
-async def search(kb: str, body: SearchRequest, ctx: Ctx, state: State) -> Response:
-    assert ctx.principal is not None
+async def search(
+    kb: str, body: Annotated[SearchRequest, Depends(admitted_search)], ctx: Ctx, state: State
+) -> Response:
     service = await knowledge(state)
-    service.require_read(ctx.principal, kb)
-    ctx.request_text = body.query
     hits = await service.search([kb], body.query, k=body.top_k, mode=body.mode)
     ctx.chunks = [str(h.passage.chunk_id) for h in hits]
     data = [
