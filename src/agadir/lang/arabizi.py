@@ -216,7 +216,10 @@ def arabizi_to_arabic(
     while i < len(tokens):
         phrase = _phrase_at(tokens, i, lexicon)
         if phrase:
-            pieces.append([(phrase[0], 0.0)])
+            words = [_word_candidates(t, n, lm, lexicon) for t in tokens[i : i + phrase[1]]]
+            alternatives = [kv for kv in _combine(words, n) if kv[0] != phrase[0]]
+            top = max([s for _, s in alternatives], default=0.0)
+            pieces.append([(phrase[0], top + 1.0), *alternatives][:n])
             i += phrase[1]
             continue
         tok = tokens[i]
@@ -227,8 +230,11 @@ def arabizi_to_arabic(
             pieces.append([(tok, 0.0)])
         else:
             pieces.append(_word_candidates(tok, n, lm, lexicon))
-    if not pieces:
-        return [("", 0.0)]
+    return _combine(pieces, n) if pieces else [("", 0.0)]
+
+
+def _combine(pieces: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
+    """The ``n`` best space-joined combinations of per-piece candidates (sum of scores)."""
     combos = heapq.nlargest(
         n,
         product(*[p[:n] for p in pieces])
