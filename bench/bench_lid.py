@@ -44,8 +44,13 @@ from lid_eval import ece, f1_report, label_f1, predict  # noqa: E402
 from lid_plots import calibration_png, confusion_png  # noqa: E402
 
 from agadir.lang.labels import script_of  # noqa: E402
-from agadir.lang.lid import LidModel, best_labels, identify_batch, load_model  # noqa: E402
-from agadir.lang.lid import load_model_file  # noqa: E402
+from agadir.lang.lid import (  # noqa: E402
+    LidModel,
+    best_labels,
+    identify_batch,
+    load_model,
+    load_model_file,
+)
 
 OUT = ROOT / "bench" / "out"
 _PY3 = {"ar": "arb_Arab", "arz": "arz_Arab", "kab": "ber_Latn", "fr": "fra_Latn",
@@ -129,7 +134,9 @@ def sets(data: Path) -> dict[str, Rows]:
     }
 
 
-def lines_per_second(fn: Callable[[Sequence[str]], object], texts: list[str], runs: int = 7) -> float:
+def lines_per_second(
+    fn: Callable[[Sequence[str]], object], texts: list[str], runs: int = 7
+) -> float:
     """Median throughput of ``fn`` over the whole list (one warm-up call first)."""
     fn(texts)
     times = []
@@ -173,8 +180,11 @@ def main() -> None:
             has_short = any(rows.labels[i] == "ary_Arab" for i in short)
             correct = np.array([g == p for g, p in zip(rows.labels, pred, strict=True)])
             cells = " | ".join(f"{rep[c]:.3f}" if c in rows.labels else "-" for c in cols)
-            print(f"| {title} | {name} | {rep['macro']:.3f} | {cells} | "
-                  f"{f'{short_f1:.3f}' if has_short else '-'} | {ece(correct, conf):.3f} |")  # fmt: skip
+            short_cell = f"{short_f1:.3f}" if has_short else "-"
+            print(
+                f"| {title} | {name} | {rep['macro']:.3f} | {cells} | {short_cell} "
+                f"| {ece(correct, conf):.3f} |"
+            )
             if title == "dev.tsv" and name.endswith("(this branch)"):
                 dev_pred, dev_conf = pred, conf
     dev = shared_split(args.data, "dev")

@@ -131,7 +131,9 @@ def main() -> None:
     ]
     base = baseline_module(args.baseline)
     if base is not None:
-        systems.append((f"agadir.lang ({args.baseline})", lambda s: base.arabizi_to_arabic(s)[0][0]))
+        systems.append(
+            (f"agadir.lang ({args.baseline})", lambda s: base.arabizi_to_arabic(s)[0][0])
+        )
     try:
         import darija_tools
 

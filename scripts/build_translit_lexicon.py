@@ -89,13 +89,9 @@ def main() -> None:
     latin = doda_words(args.data)
     lm = load_lm()
     entries: dict[str, tuple[str, int]] = {}
-    try:
-        from rich.progress import track
-    except ImportError:  # rich ships with the project; plain loop if run elsewhere
-        track = None  # type: ignore[assignment]
-    items = sorted(latin.items())
-    loop = track(items, description="DODa words") if track else items
-    for word, count in loop:
+    from rich.progress import track
+
+    for word, count in track(sorted(latin.items()), description="DODa words"):
         if count < args.min_count:
             continue
         scored = rescore(_rule_candidates(word, lm), prior)

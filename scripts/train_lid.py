@@ -136,7 +136,9 @@ def main() -> None:
         features=np.array(FEATURES),
         temperature=np.array(temperature),
     )
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), temperature {temperature:.3f}")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), temperature {temperature:.3f}"
+    )
     model = to_model(w, b, args)
     for title, rows in evaluation_rows(args).items():
         report(model, rows, title)
@@ -173,9 +175,7 @@ def to_model(w: np.ndarray, b: np.ndarray, args: argparse.Namespace) -> LidModel
     w16 = w.astype(np.float16).astype(np.float32)
     weights = np.vstack([w16, np.zeros((1, len(LABELS)), np.float32)])
     scripts = np.array([script_of(lab) for lab in LABELS], dtype=np.int64)
-    return LidModel(
-        weights, b.astype(np.float32), args.bits, LABELS, scripts, args.words, FEATURES
-    )
+    return LidModel(weights, b.astype(np.float32), args.bits, LABELS, scripts, args.words, FEATURES)
 
 
 def fit_temperature(train: Rows, args: argparse.Namespace) -> float:
@@ -223,10 +223,14 @@ def leave_one_source_out(train: Rows, dev: dict[str, Rows], args: argparse.Names
         if per_label[lab] < 2:
             print(f"| {src} | {lab} | - | n/a: only source of {lab} | | | |")
             continue
-        keep = [not (s == src and x == lab) for s, x in zip(train.sources, train.labels, strict=True)]
+        keep = [
+            not (s == src and x == lab) for s, x in zip(train.sources, train.labels, strict=True)
+        ]
         w, b = train_model(train.subset(keep), args)
         model = to_model(w, b, args)
-        test = pool.subset([s == src or x != lab for s, x in zip(pool.sources, pool.labels, strict=True)])
+        test = pool.subset(
+            [s == src or x != lab for s, x in zip(pool.sources, pool.labels, strict=True)]
+        )
         from lid_eval import label_f1, predict
 
         pred, _ = predict(model, test.texts)
@@ -312,9 +316,7 @@ def row_weights(rows: Rows, power: float) -> np.ndarray:
     for key in keys:
         per_key[key] = per_key.get(key, 0) + 1
     n_buckets = {lab: sum(1 for k in per_key if k[0] == lab) for lab in set(rows.labels)}
-    share = np.array(
-        [counts[LABELS.index(k[0])] / (n_buckets[k[0]] * per_key[k]) for k in keys]
-    )
+    share = np.array([counts[LABELS.index(k[0])] / (n_buckets[k[0]] * per_key[k]) for k in keys])
     return label_w[labels] * share
 
 

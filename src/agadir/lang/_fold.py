@@ -50,7 +50,9 @@ def fold_table() -> npt.NDArray[np.uint64]:
     return table
 
 
-def fold_codes(codes: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
+def fold_codes(
+    codes: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
     """Folded codes, and for every input position its index in the folded array."""
     table = fold_table()
     bmp = codes <= 0xFFFF

@@ -224,9 +224,8 @@ def arabizi_to_arabic(
             continue
         tok = tokens[i]
         i += 1
-        if not any("a" <= c.lower() <= "z" for c in tok):
-            pieces.append([(tok, 0.0)])
-        elif keep_latin and _is_foreign(tok, lexicon):
+        latin = any("a" <= c.lower() <= "z" for c in tok)
+        if not latin or (keep_latin and _is_foreign(tok, lexicon)):
             pieces.append([(tok, 0.0)])
         else:
             pieces.append(_word_candidates(tok, n, lm, lexicon))
