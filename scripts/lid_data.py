@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 DODA_TRANSLIT = "doda-translit"
+#: Tokens as the transliterator split them when the shipped LID model was trained (ASCII only).
+_TOKEN_V1 = re.compile(r"[A-Za-z0-9'\-]*[A-Za-z][A-Za-z0-9'\-]*|[0-9]+|\S")
+
+
+def _has_latin(token: str) -> bool:
+    return any("a" <= c.lower() <= "z" for c in token)
+
+
 #: Length buckets in words: (name, smallest, largest).
 BUCKETS: tuple[tuple[str, int, int], ...] = (("<=3", 1, 3), ("4-8", 4, 8), (">8", 9, 10**9))
 
@@ -84,12 +93,27 @@ def shared_split(data: Path, split: str) -> Rows:
     return Rows(labels, texts, sources, [False] * len(labels))
 
 
-def doda_translit(data: Path, split: str) -> Rows:
+def doda_translit(data: Path, split: str, lexicon: bool = False) -> Rows:
     """DODa Arabizi sentences of ``split`` transliterated to Arabic script, as ``ary_Arab``.
 
     Word types are transliterated once (most sentences share words), best reading per word.
+    By default with the character model alone (rules + LM, no lexicon, no tanwin rule): that
+    is what the shipped LID model was trained on, so the rebuild is exact; ``lexicon=True``
+    uses the full transliterator (what the benchmark evaluates on).
     """
-    from agadir.lang.arabizi import arabizi_to_arabic
+    from agadir.lang.arabizi import _rule_candidates, arabizi_to_arabic, load_lm
+
+    def char_model(word: str) -> str:
+        out = []
+        for tok in _TOKEN_V1.findall(word):
+            found = _rule_candidates(tok, load_lm(), tanwin=False) if _has_latin(tok) else []
+            out.append(found[0][0] if found else tok)
+        return " ".join(out)
+
+    def full(word: str) -> str:
+        return arabizi_to_arabic(word)[0][0]
+
+    reading = full if lexicon else char_model
 
     path = data / "parallel" / f"doda_ary_Latn-eng_Latn.{split}.tsv"
     with path.open(encoding="utf-8", newline="") as fh:
@@ -105,7 +129,7 @@ def doda_translit(data: Path, split: str) -> Rows:
         words = []
         for word in latin.split():
             if word not in cache:
-                cache[word] = arabizi_to_arabic(word)[0][0]
+                cache[word] = reading(word)
             words.append(cache[word])
         texts.append(" ".join(words))
     n = len(texts)

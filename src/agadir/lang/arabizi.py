@@ -127,8 +127,12 @@ def rescore(scored: list[tuple[str, float]], lexicon: Lexicon) -> list[tuple[str
     return out
 
 
-def _rule_candidates(word: str, lm: CharLM) -> list[tuple[str, float]]:
-    """Every finished beam spelling of one Latin word with its rule + LM score, best first."""
+def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[str, float]]:
+    """Every finished beam spelling of one Latin word with its rule + LM score, best first.
+
+    ``tanwin=False`` is the rule set before the final ``-an`` -> ا reading was added, which the
+    LID training text (`scripts/lid_data.py`) was transliterated with.
+    """
     # Collapse tripled letters; keep case (capitals mark emphatics in DODa's convention).
     word = re.sub(r"(.)\1{2,}", r"\1\1", word)[:MAX_WORD]
     starts: list[tuple[str, int, float]] = [("", 0, 0.0)]
@@ -164,7 +168,7 @@ def _rule_candidates(word: str, lm: CharLM) -> list[tuple[str, float]]:
             ]
         if pos == len(word) - 1 and ch == "a":
             expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
-        if pos == len(word) - 2 and word[pos:].lower() == "an" and pos > 1:
+        if tanwin and pos == len(word) - 2 and word[pos:].lower() == "an" and pos > 1:
             expansions.append((2, "ا", -1.5))  # tanwin: "chokran" -> شكراً
         # A doubled consonant is one letter (gemination is a shadda, which is not written).
         if pos > 0 and word[pos - 1] == ch and ch.isalpha() and ch.lower() not in "aeiou":
