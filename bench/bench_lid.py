@@ -1,19 +1,34 @@
-"""LID on ../shared/data/lid/dev.tsv: agadir.lang vs py3langid, same lines, one run.
+"""LID on the shared dev split and on short everyday lines: this branch vs main vs py3langid.
 
-Reports per-label F1, macro-F1 over the 12 labels, accuracy on lines of <= 5 words, and batch
-throughput on one core (median of 7 runs over the whole dev set, for both ``best_labels`` and
-the public ``identify_batch`` with top-3 lists), with the 1-minute load average of the machine
-at that time. Writes the confusion matrix to ``docs/img/lid_confusion.png``. py3langid labels
-are mapped ary->ary_Arab (Arabic script) / ary_Latn (Latin), ar->arb_Arab, arz->arz_Arab,
-kab->ber_Latn, fr/en/es->fra/eng/spa_Latn; anything else counts as wrong.
+One run, same lines for every system:
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python bench/bench_lid.py
+* ``dev.tsv`` as is, and its Arabic-script lines with harakat stripped / randomly added
+  (seeded): MSA must stay MSA whether or not it is vocalised;
+* ``dev crops``: one <= 3-word and one 4-8-word window of every long dev line (seeded);
+* ``DODa dev, Arabic script``: the DODa dev Arabizi sentences written in Arabic script by our
+  full transliterator (lexicon + character model; training used the character model alone,
+  so spellings differ a little), mixed with the other Arabic-script dev lines;
+* ``hand-written``: short everyday lines written for this benchmark (`HAND`), never trained on.
+
+For each: macro-F1 over the labels present, F1 of ary_Arab / arb_Arab / arq_Arab / arz_Arab,
+ary_Arab F1 on lines of <= 3 words, and expected calibration error (ECE). Then batch
+throughput on one core (median of 7 runs over the whole dev set, ``best_labels`` and the
+public ``identify_batch`` with top-3 lists) with the 1-minute load average, and a confusion
+matrix of this branch on dev (``docs/img/lid_confusion.png``) plus a reliability plot
+(``docs/img/lid_calibration.png``). The main model is ``git show main:.../lid_model.npz``,
+written to bench/out/ (git-ignored). py3langid labels are mapped ary->ary_Arab (Arabic script)
+/ ary_Latn (Latin), ar->arb_Arab, arz->arz_Arab, kab->ber_Latn, fr/en/es->fra/eng/spa_Latn.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python bench/bench_lid.py [--baseline main]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,29 +40,101 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from train_lid import f1_report, read_tsv  # noqa: E402
+from lid_data import Rows, crops, default_data, doda_translit, shared_split  # noqa: E402
+from lid_eval import ece, f1_report, label_f1, predict  # noqa: E402
+from lid_plots import calibration_png, confusion_png  # noqa: E402
 
-from agadir.lang.labels import LABELS  # noqa: E402
-from agadir.lang.lid import best_labels, identify_batch, load_model  # noqa: E402
+from agadir.lang.labels import script_of  # noqa: E402
+from agadir.lang.lid import (  # noqa: E402
+    LidModel,
+    best_labels,
+    identify_batch,
+    load_model,
+    load_model_file,
+)
 
-PNG = ROOT / "docs" / "img" / "lid_confusion.png"
-
+OUT = ROOT / "bench" / "out"
 _PY3 = {"ar": "arb_Arab", "arz": "arz_Arab", "kab": "ber_Latn", "fr": "fra_Latn",
         "en": "eng_Latn", "es": "spa_Latn"}  # fmt: skip
+_MARKS = ["\u064e", "\u064f", "\u0650", "\u0652", "\u0651", "\u064b", "\u0640"]
+#: Short everyday lines written for this benchmark (not from any data set or test split).
+HAND: list[tuple[str, str]] = [
+    ("ary_Arab", "واش عندك شي وقت دابا؟"), ("ary_Arab", "بغيت نمشي للسوق غدا"),
+    ("ary_Arab", "شنو سميتك؟"), ("ary_Arab", "ڭاع ما فهمتش"), ("ary_Arab", "فين غادي؟"),
+    ("ary_Arab", "مزيان بزاف"), ("ary_Arab", "عافاك عاونيني"), ("ary_Arab", "ماكاينش مشكل"),
+    ("ary_Arab", "كنبغيك بزاف"), ("ary_Arab", "شحال هادي؟"), ("ary_Arab", "واخا نتلاقاو من بعد"),
+    ("ary_Arab", "ديالي هادا"), ("ary_Arab", "راني جاي دابا"), ("ary_Arab", "الله يعطيك الصحة"),
+    ("ary_Arab", "سير تقرا"), ("ary_Arab", "علاش ما جيتيش البارح؟"),
+    ("arb_Arab", "هل تستطيع مساعدتي؟"), ("arb_Arab", "أين تقع المحطة؟"),
+    ("arb_Arab", "شكرا جزيلا لك"), ("arb_Arab", "ماذا تريد أن تأكل؟"),
+    ("arb_Arab", "لم أفهم السؤال"), ("arb_Arab", "سأعود بعد قليل"),
+    ("arb_Arab", "هَلْ يُمْكِنُكَ أَنْ تُسَاعِدَنِي؟"), ("arb_Arab", "الطقس جميل اليوم"),
+    ("arz_Arab", "انت عامل ايه؟"), ("arz_Arab", "مش عارف اعمل ايه دلوقتي"),
+    ("arz_Arab", "عايز اروح البيت"), ("arz_Arab", "ازيك يا صاحبي"),
+    ("arq_Arab", "واش راك خويا؟"), ("arq_Arab", "راني نحوس عليك"),
+    ("arq_Arab", "بصح ماكانش الوقت"), ("arq_Arab", "هاذي تاعي"),
+]  # fmt: skip
 
 
-def py3langid_labels(texts: list[str]) -> tuple[list[str], float]:
-    import py3langid
+def main_model(ref: str) -> LidModel | None:
+    """The LID artefact committed on git ``ref``, written to bench/out/."""
+    path = OUT / f"lid_model_{ref.replace('/', '_')}.npz"
+    try:
+        blob = subprocess.run(
+            ["git", "show", f"{ref}:src/agadir/lang/lid_model.npz"],
+            cwd=ROOT, check=True, capture_output=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(blob)
+    return load_model_file(path)
 
-    t0 = time.perf_counter()
-    out = []
+
+def py3langid_predict(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """py3langid's labels mapped to ours, with its normalised probability (for ECE)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    out, conf = [], []
     for t in texts:
-        code = py3langid.classify(t)[0]
+        code, score = identifier.classify(t)
         if code == "ary":
             out.append("ary_Latn" if t[:1].isascii() else "ary_Arab")
         else:
             out.append(_PY3.get(code, "und"))
-    return out, len(texts) / (time.perf_counter() - t0)
+        conf.append(float(score))
+    return out, np.array(conf)
+
+
+def harakat(rows: Rows, add: bool) -> Rows:
+    """Arabic-script rows with every mark stripped, or with marks added after ~1 letter in 3."""
+    rng = random.Random("1234-harakat")
+    texts = []
+    for text in rows.texts:
+        chars = [c for c in text if c not in _MARKS and not "\u064b" <= c <= "\u0652"]
+        if add:
+            chars = [c + (rng.choice(_MARKS) if "\u0621" <= c <= "\u064a" and
+                          rng.random() < 0.35 else "") for c in chars]  # fmt: skip
+        texts.append("".join(chars))
+    return Rows(rows.labels, texts, rows.sources, rows.crop)
+
+
+def sets(data: Path) -> dict[str, Rows]:
+    dev = shared_split(data, "dev")
+    arabic = dev.subset([script_of(x) == 2 for x in dev.labels])
+    other_arabic = dev.subset([script_of(x) == 2 and x != "ary_Arab" for x in dev.labels])
+    n = len(HAND)
+    return {
+        "dev.tsv": dev,
+        "dev Arabic-script, harakat stripped": harakat(arabic, add=False),
+        "dev Arabic-script, harakat added": harakat(arabic, add=True),
+        "dev crops (<= 8 words)": crops(dev, "1234-crop-dev"),
+        "DODa dev, Arabic script": doda_translit(data, "dev", lexicon=True) + other_arabic,
+        "hand-written short lines": Rows(
+            [lab for lab, _ in HAND], [t for _, t in HAND], ["hand"] * n, [False] * n
+        ),
+    }
 
 
 def lines_per_second(
@@ -63,63 +150,60 @@ def lines_per_second(
     return len(texts) / statistics.median(times)
 
 
-def confusion_png(gold: list[str], pred: list[str], path: Path) -> None:
-    """Row-normalised confusion matrix (gold rows, predicted columns, ``und`` last)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [*LABELS, "und"]
-    index = {lab: i for i, lab in enumerate(labels)}
-    counts = np.zeros((len(LABELS), len(labels)))
-    for g, p in zip(gold, pred, strict=True):
-        counts[index[g], index.get(p, len(labels) - 1)] += 1
-    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(9, 7.5))
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for i in range(share.shape[0]):
-        for j in range(share.shape[1]):
-            if counts[i, j]:
-                color = "white" if share[i, j] > 0.5 else "black"
-                ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", fontsize=7,
-                        color=color)  # fmt: skip
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right")
-    ax.set_yticks(range(len(LABELS)), LABELS)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    ax.set_title("agadir.lang LID on dev.tsv (counts; colour = share of the gold row)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def main() -> None:
-    gold, texts = read_tsv(ROOT.parent / "shared" / "data" / "lid" / "dev.tsv")
-    load_model()
-    ours = best_labels(texts)
-    lps = lines_per_second(best_labels, texts)
-    lps_top3 = lines_per_second(identify_batch, texts)
-    load = os.getloadavg()[0]
-    theirs, lps3 = py3langid_labels(texts)
-    short = [i for i, t in enumerate(texts) if len(t.split()) <= 5]
-    rows = [("agadir.lang", ours, lps), ("py3langid", theirs, lps3)]
-    print(f"LID on dev.tsv: {len(texts)} lines, {len(short)} of <= 5 words\n")
-    print("| system | macro-F1 | " + " | ".join(LABELS) + " | acc <=5 words | lines/s |")
-    print("|---|" + "---:|" * (len(LABELS) + 3))
-    for name, pred, speed in rows:
-        rep = f1_report(gold, pred)
-        acc_short = statistics.mean(pred[i] == gold[i] for i in short)
-        cells = " | ".join(f"{rep[lab]:.3f}" for lab in LABELS)
-        print(f"| {name} | {rep['macro']:.3f} | {cells} | {acc_short:.3f} | {speed:,.0f} |")
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=default_data())
+    ap.add_argument("--baseline", default="main")
+    args = ap.parse_args()
+    ours = load_model()
+    systems: list[tuple[str, Callable[[list[str]], tuple[list[str], np.ndarray]]]] = [
+        ("agadir.lang (this branch)", lambda t: predict(ours, t))
+    ]
+    base = main_model(args.baseline)
+    if base is not None:
+        systems.append((f"agadir.lang ({args.baseline})", lambda t: predict(base, t)))
+    try:
+        import py3langid  # noqa: F401
+
+        systems.append(("py3langid", py3langid_predict))
+    except ImportError:
+        print("py3langid not installed: pip install py3langid")
+    cols = ("ary_Arab", "arb_Arab", "arq_Arab", "arz_Arab")
+    print("| set | system | macro-F1 | " + " | ".join(cols) + " | ary_Arab <=3 words | ECE |")
+    print("|---|---|---:|" + "---:|" * len(cols) + "---:|---:|")
+    dev_pred: list[str] = []
+    dev_conf = np.zeros(0)
+    for title, rows in sets(args.data).items():
+        short = [i for i, t in enumerate(rows.texts) if len(t.split()) <= 3]
+        for name, fn in systems:
+            pred, conf = fn(rows.texts)
+            rep = f1_report(rows.labels, pred)
+            short_f1 = label_f1([rows.labels[i] for i in short], [pred[i] for i in short],
+                                "ary_Arab")  # fmt: skip
+            has_short = any(rows.labels[i] == "ary_Arab" for i in short)
+            correct = np.array([g == p for g, p in zip(rows.labels, pred, strict=True)])
+            cells = " | ".join(f"{rep[c]:.3f}" if c in rows.labels else "-" for c in cols)
+            short_cell = f"{short_f1:.3f}" if has_short else "-"
+            print(
+                f"| {title} | {name} | {rep['macro']:.3f} | {cells} | {short_cell} "
+                f"| {ece(correct, conf):.3f} |"
+            )
+            if title == "dev.tsv" and name.endswith("(this branch)"):
+                dev_pred, dev_conf = pred, conf
+    dev = shared_split(args.data, "dev")
+    lps = lines_per_second(best_labels, dev.texts)
+    lps_top3 = lines_per_second(identify_batch, dev.texts)
+    base_lps = lines_per_second(lambda t: best_labels(t, base), dev.texts) if base else 0.0
     print(
-        f"\nagadir.lang `identify_batch` (top-3 lists): {lps_top3:,.0f} lines/s; "
-        f"`best_labels`: {lps:,.0f} lines/s (medians of 7; 1-min load average {load:.2f} "
-        f"on {os.cpu_count()} cores)."
+        f"\nthis branch: `identify_batch` (top-3 lists) {lps_top3:,.0f} lines/s, `best_labels` "
+        f"{lps:,.0f} lines/s; {args.baseline} `best_labels` {base_lps:,.0f} lines/s (medians of "
+        f"7 over {len(dev.texts)} lines; 1-min load average {os.getloadavg()[0]:.2f} on "
+        f"{os.cpu_count()} cores)."
     )
-    confusion_png(gold, ours, PNG)
-    print(f"confusion matrix: {PNG.relative_to(ROOT)}")
+    confusion_png(dev.labels, dev_pred, ROOT / "docs" / "img" / "lid_confusion.png")
+    correct = np.array([g == p for g, p in zip(dev.labels, dev_pred, strict=True)])
+    calibration_png(correct, dev_conf, ROOT / "docs" / "img" / "lid_calibration.png")
+    print("plots: docs/img/lid_confusion.png, docs/img/lid_calibration.png")
 
 
 if __name__ == "__main__":

@@ -1,31 +1,50 @@
 """Arabizi -> Arabic on ../shared/data/parallel/doda_imagenet_arabizi-arabic.dev.tsv.
 
-Compares `agadir.lang.arabizi_to_arabic` with the PyPI packages `darija-tools` and `arabizi` on
-the same pairs in one run. Character error rate = Levenshtein(hyp, ref) / len(ref), summed over
-the set; both sides have Arabic diacritics (shadda...) and tatweel removed first, because the
-references mark gemination inconsistently and no system predicts it. Exact match uses the same
-comparison. Also reports oracle@5 (reference among our 5 candidates) and lines/s.
+Compares, on the same pairs in one run: `agadir.lang.arabizi_to_arabic` as it is now, the same
+function as committed on ``--baseline`` (default ``main``; its module is written to bench/out/,
+which git ignores), and the PyPI packages `darija-tools` and `arabizi`. Character error rate =
+Levenshtein(hyp, ref) / len(ref), summed over the set; both sides have Arabic diacritics
+(shadda...) and tatweel removed first, because the references mark gemination inconsistently
+and no system predicts it. Exact match uses the same comparison.
 
-    python bench/bench_translit.py [--data ../shared/data]
+Per word-frequency bucket: pairs whose Latin and Arabic sides have the same number of words are
+split into words, and each word is put in a bucket by how often its Latin form occurs in the
+DODa Arabizi training sentences (unseen, 1-9, 10+); exact match and CER are given per bucket.
+Also the issue's common-word table, oracle@5 (reference among our 5 candidates) and lines/s.
+
+    python bench/bench_translit.py [--data ../shared/data] [--baseline main] [--show 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import re
 import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from build_translit_lexicon import doda_words  # noqa: E402
+from lid_data import default_data  # noqa: E402
 
 from agadir.lang.arabizi import arabizi_to_arabic  # noqa: E402
 
 _MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
+OUT = ROOT / "bench" / "out"
+#: The issue's table: Arabizi -> what a Moroccan writes.
+COMMON = [("safi", "صافي"), ("sahbi", "صاحبي"), ("chokran", "شكرا"),
+          ("salam 3likom", "السلام عليكم")]  # fmt: skip
+BUCKETS = (("unseen", 0, 0), ("1-9", 1, 9), ("10+", 10, 10**9))
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -42,32 +61,79 @@ def canon(text: str) -> str:
     return " ".join(_MARKS.sub("", text).split())
 
 
-def evaluate(
-    name: str, fn: Callable[[str], str], pairs: list[tuple[str, str]]
-) -> dict[str, object]:
+def scores(hyps: list[str], refs: list[str]) -> tuple[float, float]:
+    """(CER, exact match) of canonical hypotheses against canonical references."""
+    errors = sum(levenshtein(h, r) for h, r in zip(hyps, refs, strict=True))
+    chars = max(sum(len(r) for r in refs), 1)
+    exact = statistics.mean(h == r for h, r in zip(hyps, refs, strict=True)) if refs else 0.0
+    return errors / chars, exact
+
+
+def baseline_module(ref: str) -> ModuleType | None:
+    """`agadir.lang.arabizi` as committed on git ``ref`` (same LM artefact path), or None."""
+    path = OUT / f"arabizi_{ref.replace('/', '_')}.py"
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{ref}:src/agadir/lang/arabizi.py"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    OUT.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"arabizi_{ref}", path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(name: str, fn: Callable[[str], str], pairs: list[tuple[str, str]],
+        freq: Counter[str]) -> dict[str, object]:  # fmt: skip
     t0 = time.perf_counter()
     hyps = [canon(fn(src)) for src, _ in pairs]
     dt = time.perf_counter() - t0
     refs = [canon(ref) for _, ref in pairs]
-    errors = sum(levenshtein(h, r) for h, r in zip(hyps, refs, strict=True))
-    chars = sum(len(r) for r in refs)
-    exact = statistics.mean(h == r for h, r in zip(hyps, refs, strict=True))
-    return {"system": name, "cer": errors / chars, "exact": exact, "lps": len(pairs) / dt}
+    cer, exact = scores(hyps, refs)
+    out: dict[str, object] = {"system": name, "cer": cer, "exact": exact, "lps": len(pairs) / dt}
+    words: dict[str, tuple[list[str], list[str]]] = {b[0]: ([], []) for b in BUCKETS}
+    for (src, _), hyp, ref in zip(pairs, hyps, refs, strict=True):
+        latin, h_words, r_words = src.split(), hyp.split(), ref.split()
+        if not len(latin) == len(h_words) == len(r_words):
+            continue
+        for lw, hw, rw in zip(latin, h_words, r_words, strict=True):
+            n = freq.get(lw, 0) or freq.get(lw.lower(), 0)
+            bucket = next(b for b, lo, hi in BUCKETS if lo <= n <= hi)
+            words[bucket][0].append(hw)
+            words[bucket][1].append(rw)
+    for bucket, (hw, rw) in words.items():
+        out[bucket] = (*scores(hw, rw), len(rw))
+    common = [canon(fn(src)) == canon(ref) for src, ref in COMMON]
+    out["common"] = sum(common)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--data", type=Path, default=default_data())
+    ap.add_argument("--baseline", default="main", help="git ref of the code to compare with")
     ap.add_argument("--show", type=int, default=0, help="print this many of our errors")
     args = ap.parse_args()
     path = args.data / "parallel" / "doda_imagenet_arabizi-arabic.dev.tsv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
     pairs = [(r[0], r[1]) for r in rows if len(r) >= 2]
+    freq = doda_words(args.data)
 
     systems: list[tuple[str, Callable[[str], str]]] = [
-        ("agadir.lang", lambda s: arabizi_to_arabic(s)[0][0]),
+        ("agadir.lang (this branch)", lambda s: arabizi_to_arabic(s)[0][0]),
     ]
+    base = baseline_module(args.baseline)
+    if base is not None:
+        systems.append(
+            (f"agadir.lang ({args.baseline})", lambda s: base.arabizi_to_arabic(s)[0][0])
+        )
     try:
         import darija_tools
 
@@ -81,15 +147,23 @@ def main() -> None:
     except ImportError:
         print("arabizi not installed: pip install arabizi")
 
-    results = [evaluate(name, fn, pairs) for name, fn in systems]
+    results = [run(name, fn, pairs, freq) for name, fn in systems]
     top5 = statistics.mean(
         canon(ref) in {canon(c) for c, _ in arabizi_to_arabic(src, n=5)} for src, ref in pairs
     )
     print(f"Arabizi -> Arabic, {len(pairs)} DODa dev pairs ({path.name})\n")
-    print("| system | CER | exact match | lines/s |")
-    print("|---|---:|---:|---:|")
+    head = " | ".join(f"exact / CER, {b} words (n)" for b, _, _ in BUCKETS)
+    print(f"| system | CER | exact match | {head} | common words (of {len(COMMON)}) | lines/s |")
+    print("|---|---:|---:|" + "---:|" * len(BUCKETS) + "---:|---:|")
     for r in results:
-        print(f"| {r['system']} | {r['cer']:.3f} | {r['exact']:.3f} | {r['lps']:.0f} |")
+        cells = " | ".join(
+            f"{r[b][1]:.3f} / {r[b][0]:.3f} ({r[b][2]})"  # type: ignore[index]
+            for b, _, _ in BUCKETS
+        )
+        print(
+            f"| {r['system']} | {r['cer']:.3f} | {r['exact']:.3f} | {cells} | {r['common']} "
+            f"| {r['lps']:.0f} |"
+        )
     print(f"\nagadir.lang oracle@5 (reference among 5 candidates): {top5:.3f}")
     if args.show:
         for src, ref in pairs[: args.show]:

@@ -1,20 +1,25 @@
-"""Rebuild the packaged LID model `src/agadir/lang/lid_model.npz` from ../shared/data/lid.
+"""Rebuild the packaged LID model `src/agadir/lang/lid_model.npz` from ../shared/data.
 
-Hashed character 1-5-grams plus whole words (see `agadir.lang._features`) feed a linear model.
-The default (``--model ensemble``) adds two linear models over the same row-scaled features
-into one weight matrix, so inference costs the same as either: a softmax regression fitted
-by full-batch L-BFGS (``logreg``) plus ``--nb-weight`` times multinomial naive Bayes
-log-probabilities (``nb``: per-label bucket counts, smoothing ``--alpha``, uniform prior).
-Everything is deterministic (fixed hashing, counting, zero-init L-BFGS, no sampling), so the
-same data gives the same weights bit for bit.
+Hashed character 1-5-grams plus whole words and marker-word features (see
+`agadir.lang._features`, `_fold`, `lid_markers`) over *folded* text (no harakat, tatweel,
+hamza-seat or punctuation differences) feed a linear model. The default (``--model ensemble``)
+adds a softmax regression fitted by full-batch L-BFGS (``logreg``) and ``--nb-weight`` times
+multinomial naive Bayes log-probabilities into one weight matrix, so inference costs the same
+as either.
 
-    python scripts/train_lid.py [--data ../shared/data/lid] [--model ensemble] [--nb-weight 0.5]
+Training rows (`lid_data`): the shared LID train split, DODa Arabizi sentences transliterated
+into Arabic script as conversational ``ary_Arab`` (source ``doda-translit``), and word-window
+crops of long lines so every label has short lines; rows are weighted so that every label and,
+within it, every length bucket weighs the same (``--class-power`` softens the label part).
+The scores are divided by a temperature fitted on a held-out fifth of train (whole articles /
+texts), so probabilities are calibrated; dev ECE is reported.
 
-Model choices are made on train only: ``--holdout 0.2`` fits on 80 % of train.tsv and reports
-F1 on the other 20 %, writing nothing; NLLB-Seed lines are held out by whole article, as dev
-and test were split. The shipped settings are
-the ones that won that comparison (see docs/languages.md); dev F1 is printed after a full
-rebuild as a report, not used for choosing.
+    python scripts/train_lid.py                  # rebuild + dev report (shared dev, DODa dev)
+    python scripts/train_lid.py --loso           # + leave-one-source-out, writes nothing
+    python scripts/train_lid.py --holdout 0.2    # model choices on train only, writes nothing
+
+Everything is deterministic (fixed hashing, seeded crops, zero-init L-BFGS), so the same data
+gives the same weights bit for bit. Dev figures are a report, never used for choosing.
 """
 
 from __future__ import annotations
@@ -30,23 +35,27 @@ from scipy import optimize
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from lid_data import (  # noqa: E402
+    DODA_TRANSLIT,
+    Rows,
+    bucket_of,
+    crops,
+    default_data,
+    doda_translit,
+    shared_split,
+)
+from lid_data import read_tsv as read_tsv  # noqa: E402  (re-exported for the benches)
+from lid_eval import f1_report as f1_report  # noqa: E402
+from lid_eval import report  # noqa: E402
 
 from agadir.lang import _features  # noqa: E402
-from agadir.lang.labels import LABELS  # noqa: E402
+from agadir.lang.labels import LABELS, script_of  # noqa: E402
+from agadir.lang.lid import LidModel  # noqa: E402
 
 OUT = ROOT / "src" / "agadir" / "lang" / "lid_model.npz"
-
-
-def read_tsv(path: Path) -> tuple[list[str], list[str]]:
-    """``label<TAB>text`` lines, read without quote handling (texts contain ``"``)."""
-    labels: list[str] = []
-    texts: list[str] = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if len(row) >= 2:
-                labels.append(row[0])
-                texts.append(row[1])
-    return labels, texts
+FEATURES = 2
 
 
 def fit(
@@ -78,21 +87,9 @@ def fit(
     return res.x[: d * k].reshape(d, k), res.x[d * k :]
 
 
-def f1_report(gold: list[str], pred: list[str]) -> dict[str, float]:
-    """Per-label F1 over `LABELS` (and the macro average under key ``macro``)."""
-    out: dict[str, float] = {}
-    for lab in LABELS:
-        tp = sum(g == lab and p == lab for g, p in zip(gold, pred, strict=True))
-        fp = sum(g != lab and p == lab for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == lab and p != lab for g, p in zip(gold, pred, strict=True))
-        out[lab] = 2 * tp / max(2 * tp + fp + fn, 1)
-    out["macro"] = float(np.mean([out[lab] for lab in LABELS]))
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "lid")
+    ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--bits", type=int, default=18)
     ap.add_argument("--l2", type=float, default=1e-6)
     ap.add_argument("--iters", type=int, default=250)
@@ -106,18 +103,29 @@ def main() -> None:
     ap.add_argument("--model", choices=("ensemble", "nb", "logreg"), default="ensemble")
     ap.add_argument("--nb-weight", type=float, default=0.5, help="naive Bayes share (ensemble)")
     ap.add_argument("--alpha", type=float, default=0.05, help="naive Bayes smoothing")
-    ap.add_argument("--holdout", type=float, default=0.0, help="validate on this tail of train")
+    ap.add_argument("--no-doda", action="store_true", help="leave out DODa transliterated text")
+    ap.add_argument("--no-crops", action="store_true", help="no short word-window crops")
+    ap.add_argument("--temperature", type=float, default=0.0, help="0 = fit on a train holdout")
+    ap.add_argument("--holdout", type=float, default=0.0, help="validate on this share of train")
+    ap.add_argument("--loso", action="store_true", help="leave-one-source-out report only")
+    ap.add_argument("--loso-iters", type=int, default=100)
+    ap.add_argument("--loso-all", action="store_true", help="LOSO for every script, not Arabic")
     args = ap.parse_args()
+    if args.data.name == "lid":  # the old --data pointed at the lid folder itself
+        args.data = args.data.parent
 
-    train_labels, train_texts = read_tsv(args.data / "train.tsv")
-    if args.holdout:
-        held = _held_out(train_texts, args.data.parent / "parallel", args.holdout)
-        fit_idx = [i for i, h in enumerate(held) if not h]
-        val_idx = [i for i, h in enumerate(held) if h]
-        w, b = _train([train_texts[i] for i in fit_idx], [train_labels[i] for i in fit_idx], args)
-        _report([train_labels[i] for i in val_idx], [train_texts[i] for i in val_idx], w, b, args)
+    train = training_rows(args, "train")
+    if args.loso:
+        leave_one_source_out(train, evaluation_rows(args), args)
         return
-    w, b = _train(train_texts, train_labels, args)
+    if args.holdout:
+        held = held_out(train, args.data / "parallel", args.holdout)
+        w, b = train_model(train.subset([not h for h in held]), args)
+        report(to_model(w, b, args), with_crops(train.subset(held), args), "train holdout")
+        return
+    temperature = args.temperature or fit_temperature(train, args)
+    w, b = train_model(train, args)
+    w, b = w / temperature, b / temperature
     np.savez_compressed(
         args.out,
         weights=w.astype(np.float16),
@@ -126,15 +134,122 @@ def main() -> None:
         orders=np.array(_features.ORDERS),
         labels=np.array(LABELS),
         words=np.array(args.words),
+        features=np.array(FEATURES),
+        temperature=np.array(temperature),
     )
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), temperature {temperature:.3f}"
+    )
+    model = to_model(w, b, args)
+    for title, rows in evaluation_rows(args).items():
+        report(model, rows, title)
 
-    dev_labels, dev_texts = read_tsv(args.data / "dev.tsv")
-    _report(dev_labels, dev_texts, w, b, args)
+
+def training_rows(args: argparse.Namespace, split: str) -> Rows:
+    """Shared rows + DODa transliterated ``ary_Arab`` (unless ``--no-doda``); crops come later."""
+    rows = shared_split(args.data, split)
+    if not args.no_doda:
+        rows = rows + doda_translit(args.data, split)
+    return rows
 
 
-def _held_out(texts: list[str], parallel: Path, share: float) -> list[bool]:
-    """Which train lines to validate on: whole Wikipedia articles for NLLB-Seed lines.
+def with_crops(rows: Rows, args: argparse.Namespace) -> Rows:
+    """``rows`` plus their word-window crops (unless ``--no-crops``)."""
+    return rows if args.no_crops else rows + crops(rows, "1234-crop-train")
+
+
+def evaluation_rows(args: argparse.Namespace) -> dict[str, Rows]:
+    """Dev sets: the shared dev split as is, its crops, and transliterated DODa dev sentences."""
+    dev = shared_split(args.data, "dev")
+    return {
+        "dev.tsv": dev,
+        "dev.tsv crops (<= 8 words)": crops(dev, "1234-crop-dev"),
+        "DODa dev in Arabic script (+ dev.tsv Arabic-script lines of other labels)": (
+            doda_translit(args.data, "dev")
+            + dev.subset([script_of(x) == 2 and x != "ary_Arab" for x in dev.labels])
+        ),
+    }
+
+
+def to_model(w: np.ndarray, b: np.ndarray, args: argparse.Namespace) -> LidModel:
+    """The in-memory model exactly as it ships (float16 weights, zero pad row)."""
+    w16 = w.astype(np.float16).astype(np.float32)
+    weights = np.vstack([w16, np.zeros((1, len(LABELS)), np.float32)])
+    scripts = np.array([script_of(lab) for lab in LABELS], dtype=np.int64)
+    return LidModel(weights, b.astype(np.float32), args.bits, LABELS, scripts, args.words, FEATURES)
+
+
+def fit_temperature(train: Rows, args: argparse.Namespace) -> float:
+    """Temperature minimising held-out NLL (whole articles/texts held out, crops included)."""
+    from agadir.lang.lid import probabilities
+
+    held = held_out(train, args.data / "parallel", 0.2)
+    w, b = train_model(train.subset([not h for h in held]), args)
+    val = with_crops(train.subset(held), args)
+    model = to_model(w, b, args)
+    y = np.array([LABELS.index(lab) for lab in val.labels])
+    z = np.log(np.maximum(probabilities(val.texts, model)[0], 1e-300))
+
+    def nll(t: float) -> float:
+        zt = z / t
+        zt -= zt.max(axis=1, keepdims=True)
+        logp = zt - np.log(np.exp(zt).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(y)), y].mean())
+
+    res = optimize.minimize_scalar(nll, bounds=(0.2, 20.0), method="bounded")
+    print(f"temperature {res.x:.3f}: held-out NLL {nll(1.0):.4f} -> {res.fun:.4f}")
+    return float(res.x)
+
+
+def leave_one_source_out(train: Rows, dev: dict[str, Rows], args: argparse.Namespace) -> None:
+    """For every Arabic-script (source, label) whose label has another source (every script with
+    ``--loso-all``): train without it, test on it.
+
+    The left-out source's dev lines are scored together with every dev line of other labels,
+    so the F1 counts both what the source's lines become and what other lines are taken for
+    its label. Labels with a single source (arq_Arab, arz_Arab, Tifinagh...) cannot be left
+    out: the model would not know the label at all.
+    """
+    args.iters = args.loso_iters
+    pool = dev["dev.tsv"] + dev["dev.tsv crops (<= 8 words)"]
+    pool = pool + dev[next(k for k in dev if k.startswith("DODa"))].subset(
+        [s == DODA_TRANSLIT for s in dev[next(k for k in dev if k.startswith("DODa"))].sources]
+    )
+    groups = sorted(set(zip(train.sources, train.labels, strict=True)))
+    per_label: dict[str, int] = {}
+    for _, lab in groups:
+        per_label[lab] = per_label.get(lab, 0) + 1
+    print("\n| left-out source | label | dev lines | F1 all | F1 <=3 words | F1 4-8 | F1 >8 |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for src, lab in groups:
+        if script_of(lab) != 2 and not args.loso_all:
+            continue
+        if per_label[lab] < 2:
+            print(f"| {src} | {lab} | - | n/a: only source of {lab} | | | |")
+            continue
+        keep = [
+            not (s == src and x == lab) for s, x in zip(train.sources, train.labels, strict=True)
+        ]
+        w, b = train_model(train.subset(keep), args)
+        model = to_model(w, b, args)
+        test = pool.subset(
+            [s == src or x != lab for s, x in zip(pool.sources, pool.labels, strict=True)]
+        )
+        from lid_eval import label_f1, predict
+
+        pred, _ = predict(model, test.texts)
+        cells = []
+        for name in ("all", "<=3", "4-8", ">8"):
+            idx = [i for i, t in enumerate(test.texts) if name == "all" or bucket_of(t) == name]
+            n = sum(test.labels[i] == lab for i in idx)
+            f1 = label_f1([test.labels[i] for i in idx], [pred[i] for i in idx], lab)
+            cells.append(f"{f1:.3f}" if n else "-")
+        n_src = sum(s == src and x == lab for s, x in zip(test.sources, test.labels, strict=True))
+        print(f"| {src} | {lab} | {n_src} | " + " | ".join(cells) + " |", flush=True)
+
+
+def held_out(rows: Rows, parallel: Path, share: float) -> list[bool]:
+    """Which train rows to validate on: whole Wikipedia articles for NLLB-Seed lines.
 
     dev/test were split by article, so a random slice of train would let a model score by
     remembering article-specific names; grouping by the article URL (from the multiway file)
@@ -149,19 +264,19 @@ def _held_out(texts: list[str], parallel: Path, share: float) -> list[bool]:
                     if row.get(col):
                         article[row[col].strip()] = row["url"]
     buckets = round(1 / share)
-    return [zlib.crc32(article.get(t.strip(), t).encode()) % buckets == 0 for t in texts]
+    keys = [article.get(t.strip(), t) for t in rows.texts]
+    return [zlib.crc32(k.encode()) % buckets == 0 for k in keys]
 
 
-def _train(
-    texts: list[str], labels: list[str], args: argparse.Namespace
-) -> tuple[np.ndarray, np.ndarray]:
-    """(weights ``(2**bits, labels)``, bias) of the chosen model."""
-    y = np.array([LABELS.index(lab) for lab in labels])
-    batch = _features.encode(texts)
+def train_model(rows: Rows, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
+    """(weights ``(2**bits, labels)``, bias) of the chosen model, trained on rows + crops."""
+    rows = with_crops(rows, args)
+    y = np.array([LABELS.index(lab) for lab in rows.labels])
+    batch = _features.encode(rows.texts)
     if args.model == "nb":
         return naive_bayes(_count_matrix(batch, args), y, args.alpha)
-    x = _features.feature_matrix(batch, args.bits, args.words)
-    w, b = fit(x, y, _weights(y, args.class_power), args.l2, args.iters)
+    x = _features.feature_matrix(batch, args.bits, args.words, markers=True)
+    w, b = fit(x, y, row_weights(rows, args.class_power), args.l2, args.iters)
     if args.model == "ensemble":
         w = w + args.nb_weight * naive_bayes(_count_matrix(batch, args), y, args.alpha)[0]
     return w, b
@@ -169,7 +284,7 @@ def _train(
 
 def _count_matrix(batch: _features.EncodedBatch, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Unscaled bucket counts (lines x 2**bits): naive Bayes counts occurrences."""
-    mats, _ = _features.order_matrices(batch, args.bits, args.words)
+    mats, _ = _features.order_matrices(batch, args.bits, args.words, markers=True)
     total = mats[0]
     for mat in mats[1:]:
         total = total + mat
@@ -191,20 +306,22 @@ def naive_bayes(x, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]
     return logp, np.zeros(len(LABELS))
 
 
-def _weights(y: np.ndarray, power: float) -> np.ndarray:
-    """Inverse-frequency weights to a power (0.5: small confusable labels are not drowned)."""
-    counts = np.bincount(y, minlength=len(LABELS)).astype(float)
-    return (counts.max() / counts[y]) ** power
+def row_weights(rows: Rows, power: float) -> np.ndarray:
+    """Label weight ``(max count / count) ** power``, split evenly over the label's length buckets.
 
-
-def _report(
-    labels: list[str], texts: list[str], w: np.ndarray, b: np.ndarray, args: argparse.Namespace
-) -> None:
-    """Per-label F1 of the float16-rounded weights (what ships), macro last."""
-    x = _features.feature_matrix(_features.encode(texts), args.bits, args.words)
-    pred = [LABELS[i] for i in np.argmax(x @ w.astype(np.float16).astype(np.float32) + b, axis=1)]
-    for lab, val in f1_report(labels, pred).items():
-        print(f"{lab:10s} {val:.4f}")
+    Every length bucket of a label then carries the same total weight, so no label is "the
+    short one" and no label owns long lines.
+    """
+    labels = np.array([LABELS.index(lab) for lab in rows.labels])
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
+    label_w = (counts.max() / np.maximum(counts, 1)) ** power
+    keys = [(lab, bucket_of(t)) for lab, t in zip(rows.labels, rows.texts, strict=True)]
+    per_key: dict[tuple[str, str], int] = {}
+    for key in keys:
+        per_key[key] = per_key.get(key, 0) + 1
+    n_buckets = {lab: sum(1 for k in per_key if k[0] == lab) for lab in set(rows.labels)}
+    share = np.array([counts[LABELS.index(k[0])] / (n_buckets[k[0]] * per_key[k]) for k in keys])
+    return label_w[labels] * share
 
 
 if __name__ == "__main__":

@@ -71,6 +71,35 @@ def test_phone_decoys(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text,value",
+    [
+        ("appelez-moi au 0808 45 67 12", "0808 45 67 12"),
+        ("Mon numéro VoIP : 0808456712", "0808456712"),
+        ("tél 08.08.45.67.12 après 18h", "08.08.45.67.12"),
+        ("3ayet lia f 0808 45 67 12", "0808 45 67 12"),
+        ("عيط ليا فـ 0808456712", "0808456712"),
+        ("+212 808 45 67 12 (portable du bureau)", "+212 808 45 67 12"),
+    ],
+)
+def test_phone_08_range_with_context(text: str, value: str) -> None:
+    """ANRT's 08 range (non-geographic, VoIP) is a phone when a phone word is near."""
+    only(text, PiiType.PHONE, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "commande 0808456712 expédiée",
+        "facture FA 08 08 45 67 12",
+        "رقم الطلب 0808456712",
+        "lot 0801234567 du 12/05",
+    ],
+)
+def test_phone_08_range_without_context_is_not_a_phone(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
     "rib",
     [
         RIB,

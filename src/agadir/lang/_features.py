@@ -18,7 +18,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from agadir.lang._fold import fold_codes
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_OTHER, SCRIPT_TFNG
+from agadir.lang.lid_markers import marker_table
 
 #: n-gram orders used by the model; the rebuild script and inference must agree.
 ORDERS: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -100,8 +102,11 @@ class EncodedBatch:
     n_lines: int
 
 
-def encode(texts: list[str]) -> EncodedBatch:
+def encode(texts: list[str], fold: bool = True) -> EncodedBatch:
     """Join cleaned lines as ``\\n line0 \\n line1 \\n...`` into one uint64 code-point array.
+
+    ``fold`` applies `_fold.fold_codes` (harakat and tatweel deleted, hamza seats merged,
+    punctuation to spaces); models trained before folding existed load with ``fold=False``.
 
     Cleaning runs once over the whole batch (one ``lower`` and two regex passes over a string
     joined with U+001E, a whitespace character the patterns cannot match across), not once per
@@ -125,6 +130,9 @@ def encode(texts: list[str]) -> EncodedBatch:
         starts[0] = 1
         np.cumsum(lengths[:-1], out=starts[1:])
         starts[1:] += 1
+    if fold:
+        codes, new_index = fold_codes(codes)
+        starts = new_index[starts]
     return EncodedBatch(codes=codes, starts=starts, n_lines=len(cut))
 
 
@@ -171,7 +179,7 @@ def _powers(size: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
 
 
 def word_buckets(
-    batch: EncodedBatch, bits: int, orders: int = 1
+    batch: EncodedBatch, bits: int, orders: int = 1, markers: bool = False
 ) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
     """``(bucket, line)`` of every whole word (run without space or separator) and, with
     ``orders=2``, of every pair of adjacent words on a line.
@@ -180,6 +188,7 @@ def word_buckets(
     ``G[i] = sum(c[j] * P**(j+1), j <= i)``, word ``[s, e]`` hashes to
     ``(G[e] - G[s-1]) * P**-(s+1)`` (mod 2**64; ``P`` is odd, so invertible). No Python loop
     over words; whole words add what 5-grams miss on long words (``المتطلبات`` vs ``ديال``).
+    ``markers`` adds, for every word listed in `lid_markers`, the shared bucket of its variety.
     """
     codes = batch.codes
     size = 1 << max(int(len(codes) - 1).bit_length(), 10)
@@ -194,6 +203,8 @@ def word_buckets(
     bucket = (((h ^ np.uint64(0x3C6EF372)) * _MIX) >> shift).astype(np.intp)
     rows = np.searchsorted(batch.starts, word_start, side="right") - 1
     out = [(bucket, rows)]
+    if markers:
+        out.append(_marker_buckets(h, rows, shift))
     if orders >= 2:
         same = rows[1:] == rows[:-1]
         pair = (h[:-1] * _P1 + h[1:])[same]
@@ -203,8 +214,19 @@ def word_buckets(
     return out
 
 
+def _marker_buckets(
+    h: npt.NDArray[np.uint64], rows: npt.NDArray[np.intp], shift: np.uint64
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Shared variety bucket and line of every word found in the marker table."""
+    hashes, classes = marker_table()
+    pos = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
+    hit = hashes[pos] == h
+    pseudo = classes[pos[hit]].astype(np.uint64) + np.uint64(0x6D61726B)  # "mark"
+    return (((pseudo * _MIX) >> shift).astype(np.intp), rows[hit])
+
+
 def order_matrices(
-    batch: EncodedBatch, bits: int, words: int = 0
+    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False
 ) -> tuple[list[sparse.csr_matrix], np.ndarray]:
     """Per-order count matrices (lines x ``2**bits + 1``) and each line's 1/sqrt(feature count).
 
@@ -228,16 +250,18 @@ def order_matrices(
     valid = np.zeros(batch.n_lines, dtype=np.float64)
     for k in ORDERS:
         valid += np.maximum(span - k + 1, 0)
-    for wcols, wrows in word_buckets(batch, bits, words) if words else []:
+    for wcols, wrows in word_buckets(batch, bits, words, markers) if words else []:
         wptr = np.searchsorted(wrows, np.arange(batch.n_lines + 1)).astype(np.int64)
         mats.append(sparse.csr_matrix((ones[: len(wcols)], wcols, wptr), shape=shape))
         valid += np.diff(wptr)
     return mats, 1.0 / np.sqrt(np.maximum(valid, 1.0))
 
 
-def feature_matrix(batch: EncodedBatch, bits: int, words: int = 0) -> sparse.csr_matrix:
+def feature_matrix(
+    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False
+) -> sparse.csr_matrix:
     """Training design matrix: summed per-order counts, row-scaled, pad column dropped."""
-    mats, scale = order_matrices(batch, bits, words)
+    mats, scale = order_matrices(batch, bits, words, markers)
     total = mats[0]
     for mat in mats[1:]:
         total = total + mat

@@ -1,12 +1,15 @@
-"""Arabizi (Latin-script Darija) -> Arabic script: a rule-based candidate generator + an LM ranker.
+"""Arabizi (Latin-script Darija) -> Arabic script: lexicon first, then rules + an LM ranker.
 
-Each Latin word is read left to right; at every position the rules below offer Arabic spellings
+A word or set phrase found in the lexicon (`translit_lexicon`: learned from DODa's Arabizi and
+Arabic-script Darija text, plus a short hand-written seed) takes its lexicon spelling. Any other
+Latin word is read left to right; at every position the rules below offer Arabic spellings
 (``3`` -> ع, ``ch`` -> ش, a vowel -> a long-vowel letter or nothing, ``g`` -> ڭ/ج/ك ...). A
-beam search keeps the spellings that an Arabic-script Darija character LM (`charlm.CharLM`,
-learned from the shared data) likes best, plus a small log-prior per rule that encodes DODa's
-conventions. Words are transliterated independently; the sentence candidates are the best
-combinations. Non-Latin tokens (Arabic, digits alone, punctuation) pass through unchanged.
-It does not detect French or English words inside Arabizi: those are transliterated too.
+beam search keeps the spellings that an Arabic-script Darija character LM (`charlm.CharLM`)
+likes best, plus a small log-prior per rule that encodes DODa's conventions; the finished
+spellings then get the lexicon's word prior (Darija writers' spellings win over unseen ones).
+Words are transliterated independently; the sentence candidates are the best combinations.
+Non-Latin tokens (Arabic, digits alone, punctuation) pass through unchanged, and with
+``keep_latin=True`` so do French/English words (taxi, wifi), as Moroccans write them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from itertools import product
 
 from agadir.lang.charlm import BOUNDARY, CharLM
 from agadir.lang.errors import LangInputError, LangModelError
+from agadir.lang.translit_lexicon import MAX_PHRASE, Lexicon, load_lexicon
 
 _ARTEFACT = "translit_lm.npz"
 BEAM = 12
@@ -29,6 +33,14 @@ LM_WEIGHT = 0.1
 #: DODa dev pairs: the only two numbers fitted there.
 SHORT_VOWEL_DROP = -0.5
 MAX_WORD = 40
+#: Weight of the lexicon's word prior (``1 + log(1 + count)`` for known Arabic spellings).
+PRIOR_WEIGHT = 1.0
+#: The prior only reorders spellings within this many nats of the best rule reading: it breaks
+#: near-ties (ة or ا at the end, a vowel letter or none) and never overrides clear letter
+#: evidence (a common short word must not swallow a longer reading).
+PRIOR_MARGIN = 0.6
+#: French spelling that Arabizi does not use: a word with one of these is French.
+_FRENCH = re.compile(r"[éèêëàâçùûôîï]|eau|tion$|^ph|[^s]ph")
 
 # (latin, [(arabic, log-prior), ...]); longest keys are tried first at each position.
 _RULES: dict[str, list[tuple[str, float]]] = {
@@ -58,7 +70,7 @@ for _key in sorted(_RULES, key=len, reverse=True):
     _KEYS_BY_FIRST.setdefault(_key[0], []).append(_key)
 _SUN_LETTERS = set("tTdDsSzZrnlcj")
 _VOWELS = set("aeiouy")
-_TOKEN = re.compile(r"[A-Za-z0-9'\-]*[A-Za-z][A-Za-z0-9'\-]*|[0-9]+|\S")
+_TOKEN = re.compile(r"[A-Za-zÀ-ÿ0-9'\-]*[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9'\-]*|[0-9]+|\S")
 
 
 @lru_cache(maxsize=1)
@@ -75,8 +87,52 @@ def load_lm() -> CharLM:
         ) from exc
 
 
-def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
-    """Beam search over rule readings of one Latin word; best ``n`` (spelling, score)."""
+def _word_candidates(
+    word: str, n: int, lm: CharLM, lexicon: Lexicon | None = None
+) -> list[tuple[str, float]]:
+    """Best ``n`` (spelling, score) of one Latin word: lexicon entry first, then rule readings.
+
+    Without a lexicon this is the pure character model (what the lexicon is built from).
+    """
+    scored = _rule_candidates(word, lm)
+    if lexicon is not None:
+        scored = rescore(scored, lexicon)
+        known = lexicon.lookup(word)
+        if known is not None:
+            top = scored[0][1] if scored else 0.0
+            scored = [(known, top + 1.0), *[kv for kv in scored if kv[0] != known]]
+    return scored[:n] or [(word, 0.0)]
+
+
+def rescore(scored: list[tuple[str, float]], lexicon: Lexicon) -> list[tuple[str, float]]:
+    """Word prior on the spellings within `PRIOR_MARGIN` of the best that differ from it only
+    in the final letter (ة / ا / none); best first.
+
+    That ending is where letter rules and the character LM are weakest (``sa3a`` ساعة, ``kora``
+    كورة or كورا), and where a known word decides well. Applied more widely (vowel letters, the
+    assimilated article) the prior preferred frequent short words to the letters the writer
+    typed (``motor`` -> متر) and lost exact matches on the dev pairs.
+    """
+    if not scored:
+        return scored
+    floor = scored[0][1] - PRIOR_MARGIN
+    stem = scored[0][0].rstrip("ةا")
+    out = [
+        (ar, sc + PRIOR_WEIGHT * lexicon.prior(ar))
+        if sc >= floor and ar.rstrip("ةا") == stem
+        else (ar, sc)
+        for ar, sc in scored
+    ]
+    out.sort(key=lambda kv: -kv[1])
+    return out
+
+
+def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[str, float]]:
+    """Every finished beam spelling of one Latin word with its rule + LM score, best first.
+
+    ``tanwin=False`` is the rule set before the final ``-an`` -> ا reading was added, which the
+    LID training text (`scripts/lid_data.py`) was transliterated with.
+    """
     # Collapse tripled letters; keep case (capitals mark emphatics in DODa's convention).
     word = re.sub(r"(.)\1{2,}", r"\1\1", word)[:MAX_WORD]
     starts: list[tuple[str, int, float]] = [("", 0, 0.0)]
@@ -112,6 +168,8 @@ def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
             ]
         if pos == len(word) - 1 and ch == "a":
             expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
+        if tanwin and pos == len(word) - 2 and word[pos:].lower() == "an" and pos > 1:
+            expansions.append((2, "ا", -1.5))  # tanwin: "chokran" -> شكراً
         # A doubled consonant is one letter (gemination is a shadda, which is not written).
         if pos > 0 and word[pos - 1] == ch and ch.isalpha() and ch.lower() not in "aeiou":
             expansions.append((1, "", -0.1))
@@ -132,7 +190,7 @@ def _word_candidates(word: str, n: int, lm: CharLM) -> list[tuple[str, float]]:
         if arabic
     ]
     final.sort(key=lambda kv: -kv[1])
-    return final[:n] or [(word, 0.0)]
+    return final
 
 
 def _is_short_vowel(word: str, pos: int) -> bool:
@@ -143,21 +201,43 @@ def _is_short_vowel(word: str, pos: int) -> bool:
     return before.isalnum() and after.isalnum() and before not in _VOWELS and after not in _VOWELS
 
 
-def arabizi_to_arabic(text: str, n: int = 1) -> list[tuple[str, float]]:
-    """Up to ``n`` Arabic-script readings of Arabizi ``text``, best first, with log-scores."""
+def arabizi_to_arabic(
+    text: str, n: int = 1, *, keep_latin: bool = False
+) -> list[tuple[str, float]]:
+    """Up to ``n`` Arabic-script readings of Arabizi ``text``, best first, with log-scores.
+
+    ``keep_latin`` leaves French/English words (taxi, wifi, téléphone) in Latin script.
+    """
     if not isinstance(text, str):
         raise LangInputError(f"expected str, got {type(text).__name__}", param="text")
     if n < 1:
         raise LangInputError("n must be >= 1", param="n")
     lm = load_lm()
+    lexicon = load_lexicon()
+    tokens = _TOKEN.findall(text)
     pieces: list[list[tuple[str, float]]] = []
-    for tok in _TOKEN.findall(text):
-        if any("a" <= c.lower() <= "z" for c in tok):
-            pieces.append(_word_candidates(tok, n, lm))
-        else:
+    i = 0
+    while i < len(tokens):
+        phrase = _phrase_at(tokens, i, lexicon)
+        if phrase:
+            words = [_word_candidates(t, n, lm, lexicon) for t in tokens[i : i + phrase[1]]]
+            alternatives = [kv for kv in _combine(words, n) if kv[0] != phrase[0]]
+            top = max([s for _, s in alternatives], default=0.0)
+            pieces.append([(phrase[0], top + 1.0), *alternatives][:n])
+            i += phrase[1]
+            continue
+        tok = tokens[i]
+        i += 1
+        latin = any("a" <= c.lower() <= "z" for c in tok)
+        if not latin or (keep_latin and _is_foreign(tok, lexicon)):
             pieces.append([(tok, 0.0)])
-    if not pieces:
-        return [("", 0.0)]
+        else:
+            pieces.append(_word_candidates(tok, n, lm, lexicon))
+    return _combine(pieces, n) if pieces else [("", 0.0)]
+
+
+def _combine(pieces: list[list[tuple[str, float]]], n: int) -> list[tuple[str, float]]:
+    """The ``n`` best space-joined combinations of per-piece candidates (sum of scores)."""
     combos = heapq.nlargest(
         n,
         product(*[p[:n] for p in pieces])
@@ -166,6 +246,21 @@ def arabizi_to_arabic(text: str, n: int = 1) -> list[tuple[str, float]]:
         key=lambda combo: sum(s for _, s in combo),
     )
     return [(" ".join(w for w, _ in combo), sum(s for _, s in combo)) for combo in combos]
+
+
+def _phrase_at(tokens: list[str], i: int, lexicon: Lexicon) -> tuple[str, int] | None:
+    """Longest lexicon phrase of 2+ words starting at token ``i``: (spelling, words used)."""
+    for size in range(min(MAX_PHRASE, len(tokens) - i), 1, -1):
+        hit = lexicon.lookup(" ".join(tokens[i : i + size]))
+        if hit is not None:
+            return hit, size
+    return None
+
+
+def _is_foreign(word: str, lexicon: Lexicon) -> bool:
+    """A French/English word as Moroccans write it: listed, or spelt the French way."""
+    low = word.lower()
+    return low in lexicon.latin or bool(_FRENCH.search(low))
 
 
 def _n_combos(pieces: list[list[tuple[str, float]]], n: int) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -44,10 +45,15 @@ class LidModel:
     labels: tuple[str, ...]
     label_scripts: npt.NDArray[np.int64]
     words: int = 0
+    #: Feature version 2 folds characters and adds marker-word features (see `_fold`,
+    #: `lid_markers`); version 1 is the pre-folding model, kept loadable for benchmarks.
+    features: int = 1
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
         """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
-        mats, scale = _features.order_matrices(batch, self.bits, self.words)
+        mats, scale = _features.order_matrices(
+            batch, self.bits, self.words, markers=self.features >= 2
+        )
         z = np.zeros((batch.n_lines, len(self.labels)), dtype=np.float64)
         for mat in mats:
             z += mat @ self.weights
@@ -57,15 +63,22 @@ class LidModel:
 @lru_cache(maxsize=1)
 def load_model() -> LidModel:
     """Load the packaged artefact once per process (lazy: nothing is read at import time)."""
+    ref = resources.files("agadir.lang").joinpath(_ARTEFACT)
+    with resources.as_file(ref) as path:
+        return load_model_file(path)
+
+
+def load_model_file(path: Path) -> LidModel:
+    """Load an LID artefact from a file (the packaged one, or an older one to compare with)."""
     try:
-        ref = resources.files("agadir.lang").joinpath(_ARTEFACT)
-        with resources.as_file(ref) as path, np.load(path) as npz:
+        with np.load(path) as npz:
             w16 = npz["weights"]
             bits = int(npz["bits"])
             labels = tuple(str(x) for x in npz["labels"])
             orders = tuple(int(x) for x in npz["orders"])
             bias = npz["bias"].astype(np.float32)
             words = int(npz["words"]) if "words" in npz.files else 0
+            features = int(npz["features"]) if "features" in npz.files else 1
     except (OSError, KeyError, ValueError) as exc:
         raise LangModelError(
             f"LID model {_ARTEFACT} is missing or corrupt ({exc}); "
@@ -75,7 +88,7 @@ def load_model() -> LidModel:
         raise LangModelError(f"LID model {_ARTEFACT} does not match this code; rebuild it.")
     weights = np.vstack([w16.astype(np.float32), np.zeros((1, len(labels)), np.float32)])
     scripts = np.array([script_of(lab) for lab in labels], dtype=np.int64)
-    return LidModel(weights, bias, bits, labels, scripts, words)
+    return LidModel(weights, bias, bits, labels, scripts, words, features)
 
 
 def _check_texts(texts: Sequence[str]) -> None:
@@ -84,11 +97,13 @@ def _check_texts(texts: Sequence[str]) -> None:
             raise LangInputError(f"text #{i} is {type(t).__name__}, expected str", param="text")
 
 
-def probabilities(texts: Sequence[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+def probabilities(
+    texts: Sequence[str], model: LidModel | None = None
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Script-masked label probabilities per line, and which lines are ``und`` outright."""
     _check_texts(texts)
-    model = load_model()
-    batch = _features.encode(list(texts))
+    model = model or load_model()
+    batch = _features.encode(list(texts), fold=model.features >= 2)
     counts = _features.script_counts(batch)
     known = counts[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
@@ -144,12 +159,13 @@ def identify(
     return identify_batch([text], k=k, min_confidence=min_confidence)[0]
 
 
-def best_labels(texts: Sequence[str]) -> list[str]:
+def best_labels(texts: Sequence[str], model: LidModel | None = None) -> list[str]:
     """The single best label per text, fastest path for corpus filtering and benchmarks."""
     if not texts:
         return []
-    labels = np.array((*load_model().labels, UND))
-    p, undetermined = probabilities(texts)
+    model = model or load_model()
+    labels = np.array((*model.labels, UND))
+    p, undetermined = probabilities(texts, model)
     idx = np.argmax(p, axis=1)
     idx[undetermined] = len(labels) - 1
     return [str(x) for x in labels[idx]]

@@ -45,7 +45,7 @@ _PHONE = re.compile(
     + r"\)[ .\-]?)?)|(?P<trunk>"
     + d("0")
     + r"))(?P<nsn>"
-    + digit_class("567")
+    + digit_class("5678")
     + rf"(?:[ .\-]?{DIGIT}){{8}})"
     + _NOT_BEFORE_ALNUM
     + _NOT_BEFORE_DECIMAL
@@ -83,10 +83,33 @@ def _grouping_ok(raw: str, min_len: int, max_len: int, first_min: int | None = N
     )
 
 
+# ANRT's 08 range (080x non-geographic and 08 VoIP numbers) is also the shape of order and
+# invoice numbers, so an 08 number is a phone only next to a word that says so.
+_PHONE_CONTEXT = re.compile(
+    r"(?i:appel|t[ée]l[ée]?phon|\bt[ée]l\b|num[ée]ro|portable|mobile|\bfixe\b"
+    r"|joindre|contact|whats\s?app|\bcall\b|\bphone\b|\bnumber\b|\bsms\b|\bvoip\b"
+    r"|\bnmra\b|\bnumero\b|3ayet|3iyet|\bra9m)"
+    r"|هاتف|الهاتف|تيليفون|تلفون|رقمي|نمرة|اتصل|عيط|واتساب"
+)
+_PHONE_CONTEXT_BEFORE = 40
+_PHONE_CONTEXT_AFTER = 25
+
+
+def has_phone_context(text: str, start: int, end: int) -> bool:
+    """Whether a phone word sits within 40 characters before or 25 after the span."""
+    return bool(
+        _PHONE_CONTEXT.search(text, max(0, start - _PHONE_CONTEXT_BEFORE), start)
+        or _PHONE_CONTEXT.search(text, end, min(len(text), end + _PHONE_CONTEXT_AFTER))
+    )
+
+
 def _phone_ok(m: re.Match[str]) -> bool:
+    nsn = m.group("nsn")
+    if ascii_digits(nsn[0]) == "8" and not has_phone_context(m.string, m.start(), m.end()):
+        return False
     if m.group("trunk") is not None:
-        return _grouping_ok(m.group("trunk") + m.group("nsn"), 2, 10)
-    return _grouping_ok(m.group("nsn"), 2, 9, first_min=1)
+        return _grouping_ok(m.group("trunk") + nsn, 2, 10)
+    return _grouping_ok(nsn, 2, 9, first_min=1)
 
 
 def _run_pattern(count: str, sep: str = r"[ .\-]") -> re.Pattern[str]:
@@ -196,7 +219,8 @@ def _standalone(recogniser: DigitRecogniser, text: str) -> Iterator[PiiMatch]:
 
 
 def find_phones(text: str) -> Iterator[PiiMatch]:
-    """Moroccan numbers: +212 / 00212 / (+212) / +212 (0) / trunk 0, then 5, 6 or 7 + 8 digits."""
+    """Moroccan numbers: +212 / 00212 / (+212) / +212 (0) / trunk 0, then 5, 6 or 7 + 8 digits,
+    or 8 + 8 digits (ANRT non-geographic / VoIP range) next to a phone context word."""
     return _standalone(PHONE, text)
 
 
