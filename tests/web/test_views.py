@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.servers import RunningServer
-from tests.web.checks import assert_view_ok
+from tests.web.checks import assert_view_ok, axe_violations, overflow
 from tests.web.conftest import DESKTOP, PHONE, PageRun, ask, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -60,3 +60,22 @@ def test_every_view_fits_the_screen_and_passes_axe(
     assert_view_ok(page, f"confirm dialog {name}")
     page.locator("#confirm-dialog button[value=cancel]").click()
     assert run.errors == []
+
+
+def test_the_checks_catch_what_they_look_for(server: RunningServer, open_page: Open) -> None:
+    """The checks above can fail: a view without its heading, an unlabelled image and a block
+    wider than the phone are each reported."""
+    page = open_page(server, viewport=PHONE).page
+    sign_in(page, server.admin_key)
+    page.evaluate(
+        """() => { document.querySelectorAll('h1').forEach((h) => h.remove());
+                   const img = document.createElement('img'); img.src = '/ui/icon.svg';
+                   document.querySelector('#messages').append(img);
+                   const wide = document.createElement('div'); wide.style.width = '600px'; wide.style.height = '20px';
+                   wide.textContent = 'wide';
+                   document.querySelector('main').append(wide); }"""
+    )
+    found = " ".join(axe_violations(page))
+    assert "page-has-heading-one" in found and "image-alt" in found
+    culprit = overflow(page)
+    assert culprit is not None and int(str(culprit["scrollWidth"])) > PHONE["width"]
