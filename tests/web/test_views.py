@@ -71,8 +71,8 @@ def test_the_checks_catch_what_they_look_for(server: RunningServer, open_page: O
         """() => { document.querySelectorAll('h1').forEach((h) => h.remove());
                    const img = document.createElement('img'); img.src = '/ui/icon.svg';
                    document.querySelector('#messages').append(img);
-                   const wide = document.createElement('div'); wide.style.width = '600px'; wide.style.height = '20px';
-                   wide.textContent = 'wide';
+                   const wide = document.createElement('div');
+                   wide.style.width = '600px'; wide.textContent = 'wide';
                    document.querySelector('main').append(wide); }"""
     )
     found = " ".join(axe_violations(page))
