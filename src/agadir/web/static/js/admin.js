@@ -222,6 +222,7 @@ export class AdminView {
       barChart(rows.map((r) => ({ label: r.name, value: r.total_tokens })), {
         title: `${t("tokens")} (${since})`,
         rtl: document.documentElement.dir === "rtl",
+        format: formatNumber,
       }),
       table(
         [

@@ -110,6 +110,7 @@ const STRINGS = {
     uploadProcessing: "reading and indexing…",
     uploadProgress: "Upload of {name}",
     passagesCount: "{n} passages",
+    passageOne: "1 passage",
     stopHint: "Esc stops the answer.",
   },
   fr: {
@@ -212,6 +213,7 @@ const STRINGS = {
     uploadProcessing: "lecture et indexation…",
     uploadProgress: "Envoi de {name}",
     passagesCount: "{n} passages",
+    passageOne: "1 passage",
     stopHint: "Échap arrête la réponse.",
   },
   ar: {
@@ -314,6 +316,7 @@ const STRINGS = {
     uploadProcessing: "جارٍ القراءة والفهرسة…",
     uploadProgress: "إرسال {name}",
     passagesCount: "{n} مقطعًا",
+    passageOne: "مقطع واحد",
     stopHint: "زر Esc يوقف الجواب.",
   },
 };

@@ -17,7 +17,9 @@ const FINISHED = new Set(["done", "completed", "succeeded", "failed", "error", "
 /** The per-file verdict line from one entry of the ingest report. */
 function verdict(file) {
   const parts = [value(file.status)];
-  if (file.chunks) parts.push(t("passagesCount", { n: formatNumber(file.chunks) }));
+  if (file.chunks) {
+    parts.push(file.chunks === 1 ? t("passageOne") : t("passagesCount", { n: formatNumber(file.chunks) }));
+  }
   if (file.reason) parts.push(file.reason);
   return parts.join(" — ");
 }
