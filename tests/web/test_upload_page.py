@@ -92,6 +92,9 @@ def test_choose_files_with_the_keyboard_in_arabic(
     file.write_text(ARGAN, encoding="utf-8")
     run = open_page(server, lang="ar")
     page = run.page
+    # Playwright turns on file-chooser interception when the first listener is added, by an
+    # asynchronous message: add one now, long before the key press, so that it is in place.
+    page.on("filechooser", lambda _: None)
     sign_in(page, server.admin_key)
     open_base(page, "web-upload-kbd")
     choose = page.locator("details.kb[data-kb='web-upload-kbd'] button.choose")
