@@ -7,7 +7,11 @@ PORT ?= 8080
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench install dev clean
+# axe-core (accessibility checks in the browser tests): npm package, fetched into a cache, never committed.
+AXE_VERSION ?= 4.14.1
+AXE := .cache/web-test/node_modules/axe-core/axe.min.js
+
+.PHONY: run test lint bench install dev clean web-test-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,7 +32,12 @@ dev: $(DEVSTAMP)
 run: $(STAMP)
 	$(BIN)/agadir serve --host $(HOST) --port $(PORT)
 
-test: $(DEVSTAMP)
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/web-test axe-core@$(AXE_VERSION)
+
+web-test-deps: $(AXE)
+
+test: $(DEVSTAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 lint: $(DEVSTAMP)

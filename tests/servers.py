@@ -48,7 +48,9 @@ def start_server(home: Path, *extra: str, env: dict[str, str] | None = None) -> 
             env=full_env,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    # A bound for giving up, not a wait for a state: first start loads the sample packs, which
+    # took over 120 s on a 2-core machine shared with a load of ~17.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log.read_text()}")

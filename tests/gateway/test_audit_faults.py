@@ -49,7 +49,13 @@ async def test_audit_process_death_refuses_then_recovers(settings: Settings) -> 
         pid = writer._process.pid
         os.kill(pid, signal.SIGSTOP)  # the next batch will wait for it...
         waiting = asyncio.create_task(_post(app))
-        await asyncio.sleep(0.5)
+        # wait for the state, not for time: the request's record is in the batch sent to the
+        # stopped child (on a slow machine 0.5 s was not always enough to get there)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while writer._inflight is None and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        assert writer._inflight is not None, "the request never reached the audit writer"
         assert not waiting.done()
         os.kill(pid, signal.SIGKILL)  # ...and it dies mid-batch
         refused = await asyncio.wait_for(waiting, 10)

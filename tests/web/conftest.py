@@ -3,6 +3,10 @@
 Chromium is never downloaded (`playwright install` cannot work offline): the tests launch
 `/usr/bin/chromium` and FAIL, saying how to install it, when it is missing — a silent skip would
 let the web page rot unnoticed. Screenshots of the main states go to `test-output/web/`.
+
+Streams are made observable by time we control, never by racing them: `slow_server` runs the
+echo engine with `AGADIR_ECHO_TOKEN_DELAY_S`, so an echoed answer of N words stays "streaming"
+for N x the delay whatever the machine's speed; tests stop it mid-stream and assert outcomes.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from playwright.sync_api import (
     ConsoleMessage,
     Locator,
     Page,
+    ViewportSize,
     sync_playwright,
 )
 
-from tests.servers import RunningServer
+from tests.servers import RunningServer, start_server, stop_server
 
 CHROMIUM = Path(os.environ.get("AGADIR_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -39,6 +44,17 @@ CHROMIUM_ARGS = [
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "web"
 # Generous for a shared 2-core machine; the page itself answers in milliseconds.
 TIMEOUT_MS = 20_000
+# Phone (a common 390 px Android/iPhone width) and desktop viewports.
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1200, "height": 900}
+# The slow echo: one word every 0.15 s, so a 120-word prompt streams for 18 s.
+TOKEN_DELAY_S = 0.15
+SLOW_ECHO_ENV = {"AGADIR_ECHO_TOKEN_DELAY_S": str(TOKEN_DELAY_S), "AGADIR_KNOWLEDGE__PACKS": "[]"}
+
+
+def long_prompt(words: int = 120) -> str:
+    """A prompt the echo engine answers word by word: about `words` x TOKEN_DELAY_S seconds."""
+    return " ".join(f"camel{i}" for i in range(words))
 
 
 def require_chromium() -> Path:
@@ -64,6 +80,15 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server whose echo model streams one word per TOKEN_DELAY_S (see module docstring)."""
+    home = tmp_path_factory.mktemp("slow-echo") / "home"
+    running = start_server(home, "--enable-echo", env=SLOW_ECHO_ENV)
+    yield running
+    stop_server(running)
+
+
 class PageRun:
     """A page plus what it did: console errors and every URL it requested."""
 
@@ -85,12 +110,12 @@ class PageRun:
 
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[Callable[..., PageRun]]:
-    """Factory: `open_page(server, lang="en")` → PageRun on a fresh browser context."""
+    """Factory: `open_page(server, lang="en", viewport=DESKTOP)` → PageRun, fresh context."""
     contexts: list[BrowserContext] = []
     runs: list[PageRun] = []
 
-    def make(server: RunningServer, lang: str = "en") -> PageRun:
-        context = browser.new_context(locale=lang, viewport={"width": 1200, "height": 900})
+    def make(server: RunningServer, lang: str = "en", viewport: ViewportSize = DESKTOP) -> PageRun:
+        context = browser.new_context(locale=lang, viewport=viewport)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)

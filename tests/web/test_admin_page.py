@@ -3,7 +3,9 @@ the revoked key refused), usage chart, audit tail with filters, chain verificati
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 import pytest
@@ -110,3 +112,40 @@ def test_a_key_without_admin_scope_gets_no_admin_view(
     page.wait_for_selector("#model option[value=echo]", state="attached")
     assert page.locator("#tab-admin").is_hidden()
     assert page.locator("#model option").all_inner_texts() == ["echo"]  # scope-filtered list
+
+
+@pytest.mark.parametrize(
+    ("lang", "enabled", "off", "date"),
+    [
+        # day-first with the month spelt out in English (never the US 12/5/26)
+        ("en", "enabled", "off", r"^{d} [A-Z][a-z]{{2}} {y}, \d\d:\d\d$"),
+        ("fr", "activé", "désactivée", r"^{d} \S+ {y}(,| à) \d\d:\d\d$"),
+        ("ar", "مفعّل", "معطّلة", r"^{dd}/\d\d/{y}"),
+    ],
+)
+def test_values_and_dates_follow_the_interface_language(
+    server: RunningServer, open_page: Open, lang: str, enabled: str, off: str, date: str
+) -> None:
+    tenant = next(
+        t
+        for t in httpx.get(f"{server.base_url}/admin/tenants", headers=server.headers).json()[
+            "data"
+        ]
+        if t["name"] == "admin"
+    )
+    created = datetime.fromisoformat(tenant["created_at"]).astimezone()  # the browser's zone
+    run = open_page(server, lang=lang)
+    page = run.page
+    sign_in(page, server.admin_key)
+    page.click("#tab-admin")
+    row = page.locator("#tenants-table tr", has=page.locator("td:text-is('admin')"))
+    row.wait_for()
+    assert row.locator("[data-value=enabled]").inner_text() == enabled
+    assert row.locator("[data-value=off]").inner_text() == off
+    shown = row.locator("time").inner_text().replace("\u200f", "").replace("\u202f", " ")
+    pattern = date.format(d=created.day, dd=f"{created.day:02d}", y=created.year)
+    assert re.search(pattern, shown), shown
+    kinds = page.locator("select[name=audit-kind] option").all_inner_texts()
+    if lang == "ar":
+        assert "نقطة تحقق" in kinds and "checkpoint" not in kinds
+    assert run.errors == []

@@ -100,7 +100,8 @@ def test_page_weight_is_within_budget_and_the_font_is_licensed() -> None:
 
 def test_interface_strings_exist_in_all_three_languages() -> None:
     source = (STATIC_DIR / "js" / "i18n.js").read_text()
-    blocks = re.split(r"\n  (en|fr|ar): \{\n", source.split("const STRINGS = {", 1)[1])
+    strings = source.split("const STRINGS = {", 1)[1].split("\n};", 1)[0]
+    blocks = re.split(r"\n  (en|fr|ar): \{\n", strings)
     keys: dict[str, set[str]] = {}
     for lang, body in zip(blocks[1::2], blocks[2::2], strict=True):
         keys[lang] = set(re.findall(r"^    (\w+):", body.split("\n  },", 1)[0], re.M))
@@ -113,6 +114,12 @@ def test_interface_strings_exist_in_all_three_languages() -> None:
         used |= set(re.findall(r'\bt\("(\w+)"', text))
         used |= set(re.findall(r'data-i18n(?:-placeholder|-label)?="(\w+)"', text))
     assert used - keys["en"] == set(), "strings used but not translated"
+    values = source.split("const VALUES = {", 1)[1].split("\n};", 1)[0]
+    codes = {
+        lang: set(re.findall(r"(\w+): \"", body.split("\n  },", 1)[0]))
+        for lang, body in re.findall(r"\n  (fr|ar): \{\n(.*?)\n  \}", values, re.S)
+    }
+    assert len(codes["fr"]) > 20 and codes["fr"] == codes["ar"], "server codes shown untranslated"
 
 
 def test_bundle_skips_hidden_and_unknown_files(tmp_path: Path) -> None:

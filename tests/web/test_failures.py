@@ -10,22 +10,30 @@ import httpx
 import pytest
 
 from tests.servers import RunningServer, start_server, stop_server
-from tests.web.conftest import PageRun, ask, last_answer, make_key, shot, sign_in
+from tests.web.conftest import (
+    SLOW_ECHO_ENV,
+    PageRun,
+    ask,
+    last_answer,
+    long_prompt,
+    make_key,
+    shot,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 Open = Callable[..., PageRun]
 
 
 def test_cut_stream_then_server_down_keep_the_conversation(tmp_path: Path, open_page: Open) -> None:
-    # its own server (this test kills it); no sample knowledge packs to load: faster start
-    server = start_server(tmp_path / "home", "--enable-echo", env={"AGADIR_KNOWLEDGE__PACKS": "[]"})
+    # its own server (this test kills it), with the slow echo so that the kill lands mid-answer
+    server = start_server(tmp_path / "home", "--enable-echo", env=SLOW_ECHO_ENV)
     try:
         run = open_page(server)
         page = run.page
         sign_in(page, server.admin_key)
         ask(page, "a question before the outage", model="echo")
-        page.select_option("#model", server_default(server))
-        page.fill("#prompt", "Tell me a long story about the harbour of Agadir and its boats.")
+        page.fill("#prompt", long_prompt())  # streams for ~18 s: the kill lands mid-answer
         page.click("#send")
         page.wait_for_selector(".msg.assistant[data-status=streaming] .body:not(:empty)")
         server.process.kill()  # the server dies mid-answer
@@ -48,10 +56,6 @@ def test_cut_stream_then_server_down_keep_the_conversation(tmp_path: Path, open_
         assert run.errors == []
     finally:
         stop_server(server)
-
-
-def server_default(server: RunningServer) -> str:
-    return str(httpx.get(f"{server.base_url}/healthz").json()["default_model"])
 
 
 def test_a_key_revoked_mid_session_asks_to_sign_in_again(

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Route
 
 from tests.servers import RunningServer
+from tests.web.checks import assert_view_ok
 from tests.web.conftest import PageRun, ask, last_answer, shot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +68,7 @@ def test_ask_a_knowledge_base_in_darija_and_open_a_citation(
     assert "agriculture" in facts and "الوثيقة" in facts  # knowledge base and document named
     direction = page.eval_on_selector("#citation-quote", "el => getComputedStyle(el).direction")
     assert direction == "rtl"  # the Arabic passage reads right to left
+    assert_view_ok(page, "citation dialog, Arabic")
     shot(page, "kb-citation-open")
     page.locator("#citation-dialog button[value=close]").click()
     assert dialog.is_hidden()

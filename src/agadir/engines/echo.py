@@ -2,11 +2,17 @@
 
 It costs no compute, so a benchmark against it measures the gateway alone. Token boundaries are
 whitespace words, which keeps counts, `max_tokens`, `stop` and `logprobs` meaningful.
+
+Test-only knob: `AGADIR_ECHO_TOKEN_DELAY_S` (seconds, default 0) sleeps that long before each
+token, so a browser test can watch a stream that is still running and stop it mid-answer
+instead of racing an answer that completes in milliseconds. Nothing but tests sets it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import re
 from collections.abc import AsyncIterator, Sequence
 
@@ -21,14 +27,20 @@ from agadir.engines.base import (
 
 _WORDS = re.compile(r"\S+\s*")
 ECHO_DIM = 16
+TOKEN_DELAY_ENV = "AGADIR_ECHO_TOKEN_DELAY_S"
 
 
 class EchoEngine:
     """Replies with the last user message (chat) or the prompt (completion), word by word."""
 
-    def __init__(self, name: str = "echo", context_length: int = 8192) -> None:
+    def __init__(
+        self, name: str = "echo", context_length: int = 8192, token_delay_s: float | None = None
+    ) -> None:
         self._name = name
         self._context_length = context_length
+        if token_delay_s is None:
+            token_delay_s = float(os.environ.get(TOKEN_DELAY_ENV) or 0)
+        self._token_delay_s = max(0.0, token_delay_s)
 
     def info(self) -> EngineInfo:
         return EngineInfo(
@@ -58,6 +70,8 @@ class EchoEngine:
             if out_tokens >= params.max_tokens:
                 finish = "length"
                 break
+            if self._token_delay_s:
+                await asyncio.sleep(self._token_delay_s)
             candidate = text_so_far + token
             cut = _first_stop(candidate, params.stop)
             if cut is not None:

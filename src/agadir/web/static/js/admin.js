@@ -3,9 +3,10 @@
 // It is a client of the documented /admin/* and /v1/knowledge API, nothing more: every action
 // it takes is audited by the server like the same call from curl.
 
-import { h, clear, $, table, when, copyText } from "./dom.js";
-import { t, lang } from "./i18n.js";
+import { h, clear, $, table, copyText } from "./dom.js";
+import { t, value, formatDate, formatNumber } from "./i18n.js";
 import { barChart } from "./chart.js";
+import { uploadZone } from "./upload.js";
 
 /** Ask for confirmation in the page's <dialog>; resolves true only on "Confirm". */
 export function confirmDialog(text) {
@@ -22,6 +23,19 @@ export function confirmDialog(text) {
 
 function field(label, input) {
   return h("label", { class: "field" }, h("span", {}, label), input);
+}
+
+/** A server code shown in the interface language, the code itself kept in data-value. */
+function coded(code, className = "") {
+  return h("span", { class: className || null, dataset: { value: code ?? "" } }, value(code));
+}
+
+/** A date in the interface locale, the exact ISO time as its tooltip. */
+function dated(time) {
+  if (time === null || time === undefined || time === "") return "";
+  const date = typeof time === "number" ? new Date(time * 1000) : new Date(time);
+  const iso = Number.isNaN(date.getTime()) ? String(time) : date.toISOString();
+  return h("time", { datetime: iso, title: iso }, formatDate(time));
 }
 
 function limitsText(limits) {
@@ -41,6 +55,7 @@ export class AdminView {
   /** Build the sections (again, e.g. after a language switch) and load their data. */
   async show() {
     clear(this.root).append(
+      h("h1", { class: "view-title" }, t("admin")),
       this.section("tenants", t("tenants")),
       this.section("keys", t("keys")),
       this.section("usage", t("usage")),
@@ -118,13 +133,14 @@ export class AdminView {
       table(
         [
           [t("name"), (r) => r.name],
-          [t("status"), (r) => r.status],
-          [t("piiMode"), (r) => r.pii_mode],
+          [t("status"), (r) => coded(r.status)],
+          [t("piiMode"), (r) => coded(r.pii_mode)],
           [t("limits"), (r) => limitsText(r.limits)],
-          [t("created"), (r) => when(r.created_at, lang())],
+          [t("created"), (r) => dated(r.created_at)],
         ],
         tenants,
         { class: "data", id: "tenants-table" },
+        { caption: t("tenants") },
       ),
     );
   }
@@ -166,12 +182,13 @@ export class AdminView {
           [t("tenant"), (r) => r.tenant],
           [t("label"), (r) => h("span", { dir: "auto" }, r.label ?? "")],
           [t("scopes"), (r) => r.scopes.join(", ")],
-          [t("status"), (r) => h("span", { class: `key-status ${r.status}` }, r.status)],
-          [t("created"), (r) => when(r.created_at, lang())],
+          [t("status"), (r) => coded(r.status, `key-status ${r.status}`)],
+          [t("created"), (r) => dated(r.created_at)],
           ["", revoke],
         ],
         keys,
         { class: "data", id: "keys-table" },
+        { caption: t("keys"), actions: t("revoke") },
       ),
     );
   }
@@ -205,23 +222,25 @@ export class AdminView {
       barChart(rows.map((r) => ({ label: r.name, value: r.total_tokens })), {
         title: `${t("tokens")} (${since})`,
         rtl: document.documentElement.dir === "rtl",
+        format: formatNumber,
       }),
       table(
         [
           [t("tenant"), (r) => r.name],
-          [t("requests"), (r) => r.requests],
-          [t("errors"), (r) => r.errors],
-          [t("tokens"), (r) => r.total_tokens],
+          [t("requests"), (r) => formatNumber(r.requests)],
+          [t("errors"), (r) => formatNumber(r.errors)],
+          [t("tokens"), (r) => formatNumber(r.total_tokens)],
         ],
         rows,
         { class: "data", id: "usage-table" },
+        { caption: t("usage") },
       ),
     );
   }
 
   async loadAudit(filters = { kind: "", tenant: "", limit: 50 }) {
     const { controls, content } = this.parts("audit");
-    const kind = h("select", { name: "audit-kind" }, ["", "request", "admin", "event", "checkpoint"].map((k) => h("option", { value: k, selected: k === filters.kind }, k || t("any"))));
+    const kind = h("select", { name: "audit-kind" }, ["", "request", "admin", "event", "checkpoint"].map((k) => h("option", { value: k, selected: k === filters.kind }, k ? value(k) : t("any"))));
     const tenant = h("input", { name: "audit-tenant", value: filters.tenant, dir: "ltr" });
     const limit = h("input", { name: "audit-limit", type: "number", min: 1, max: 1000, value: filters.limit, dir: "ltr" });
     const form = h("form", { class: "inline", method: "post" }, field(t("kind"), kind), field(t("tenant"), tenant), field(t("limit"), limit), h("button", { type: "submit" }, t("filter")));
@@ -241,8 +260,8 @@ export class AdminView {
       table(
         [
           ["#", (r) => r.seq],
-          [t("time"), (r) => when(r.time, lang())],
-          [t("kind"), (r) => r.kind],
+          [t("time"), (r) => dated(r.time)],
+          [t("kind"), (r) => coded(r.kind)],
           [t("tenant"), (r) => r.tenant ?? ""],
           [t("endpoint"), (r) => h("code", {}, r.endpoint ?? r.extra?.action ?? r.what ?? "")],
           [t("status"), (r) => r.status ?? ""],
@@ -250,6 +269,7 @@ export class AdminView {
         ],
         tail.data,
         { class: "data", id: "audit-table" },
+        { caption: t("audit") },
       ),
     );
   }
@@ -281,8 +301,9 @@ export class AdminView {
         h(
           "details",
           { class: "kb", dataset: { kb: kb.name }, ontoggle: (e) => e.target.open && this.loadDocuments(kb, e.target) },
-          h("summary", {}, h("strong", { dir: "auto" }, kb.title || kb.name), ` — ${kb.documents} ${t("documents")} · ${kb.chunks} ${t("chunks")}`),
+          h("summary", {}, h("strong", { dir: "auto" }, kb.title || kb.name), ` — ${formatNumber(kb.documents)} ${t("documents")} · ${formatNumber(kb.chunks)} ${t("chunks")}`),
           h("p", { dir: "auto", class: "muted" }, `${t("purpose")}: ${kb.purpose ?? ""} · ${t("retention")}: ${kb.retention_days ?? "—"}`),
+          uploadZone({ api: this.api, kb, onDone: (zone) => this.loadDocuments(kb, zone.closest("details")) }),
           h("div", { class: "documents" }),
         ),
       ),
@@ -300,11 +321,12 @@ export class AdminView {
           [t("licence"), (d) => d.licence ?? ""],
           [t("pages"), (d) => d.pages ?? ""],
           [t("chunks"), (d) => d.chunks],
-          [t("added"), (d) => when(d.added_at, lang())],
+          [t("added"), (d) => dated(d.added_at)],
           ["", erase],
         ],
         docs.data,
         { class: "data documents-table" },
+        { caption: `${t("documents")} — ${kb.title || kb.name}`, actions: t("erase") },
       ),
     );
   }

@@ -129,6 +129,42 @@ export class Api {
   }
 
   /**
+   * POST a multipart form with XMLHttpRequest (fetch cannot report upload progress).
+   * onProgress(fraction) is called as bytes leave; resolves to {status, body, location} for any
+   * 2xx, throws an ApiError otherwise, like `fetch` above.
+   */
+  upload(path, form, onProgress = () => {}) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", path);
+      xhr.setRequestHeader("Authorization", `Bearer ${this.getKey()}`);
+      xhr.responseType = "json";
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      });
+      xhr.addEventListener("error", () => reject(new ApiError("network")));
+      xhr.addEventListener("abort", () => reject(new ApiError("aborted")));
+      xhr.addEventListener("load", () => {
+        const body = xhr.response;
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve({ status: xhr.status, body, location: xhr.getResponseHeader("Location") });
+          return;
+        }
+        const retry = Number.parseInt(xhr.getResponseHeader("Retry-After") ?? "", 10);
+        const error = new ApiError(kindOf(xhr.status), {
+          status: xhr.status,
+          message: body?.error?.message ?? xhr.statusText,
+          code: body?.error?.code ?? null,
+          retryAfter: Number.isFinite(retry) ? retry : null,
+        });
+        if (error.kind === "auth") this.onAuthLost(error);
+        reject(error);
+      });
+      xhr.send(form);
+    });
+  }
+
+  /**
    * POST a streaming chat request and yield each parsed SSE event until `data: [DONE]`.
    * A stream that ends (or breaks) before [DONE] throws ApiError("cut"): the caller keeps
    * what arrived and tells the user the answer is incomplete.

@@ -12,9 +12,13 @@ function node(tag, attrs, text) {
 
 /**
  * rows: [{label, value}]; returns an <svg> with one bar per row, scaled to the largest value.
- * In right-to-left pages the bars grow from the right, like the text.
+ * In right-to-left pages the bars grow from the right, like the text; `format` writes the
+ * values (the page passes the interface locale's number format).
  */
-export function barChart(rows, { title = "", width = 560, rowHeight = 26, rtl = false } = {}) {
+export function barChart(
+  rows,
+  { title = "", width = 560, rowHeight = 26, rtl = false, format = (v) => v.toLocaleString() } = {},
+) {
   const labelWidth = 150;
   const valueWidth = 80;
   const barSpace = width - labelWidth - valueWidth;
@@ -48,7 +52,7 @@ export function barChart(rows, { title = "", width = 560, rowHeight = 26, rtl = 
       node(
         "text",
         { x: valueX, y: y + rowHeight * 0.65, "text-anchor": rtl ? "end" : "start", class: "value" },
-        row.value.toLocaleString(),
+        format(row.value),
       ),
     );
   });

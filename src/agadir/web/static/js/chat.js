@@ -45,6 +45,10 @@ export class ChatView {
       }
     });
     $("#stop").addEventListener("click", () => this.stop());
+    // Escape stops an answer from the keyboard wherever the focus is (but closes a dialog first).
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.busy && !document.querySelector("dialog[open]")) this.stop();
+    });
     $("#new-conversation").addEventListener("click", () => this.newConversation());
     $("#clear-history").addEventListener("click", () => this.clearHistory());
     document.addEventListener("agadir:language", () => this.render());

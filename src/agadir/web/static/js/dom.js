@@ -37,19 +37,18 @@ export function clear(el) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
-/** A small table: columns are [header, row => cell content]. */
-export function table(columns, rows, attrs = {}) {
-  const head = h("tr", {}, columns.map(([title]) => h("th", { scope: "col" }, title)));
+/**
+ * A small table: columns are [header, row => cell content]; `caption` names it for screen
+ * readers. It sits in a box that scrolls sideways on its own (reachable with the keyboard), so
+ * a wide table never makes the page wider than a phone screen. An empty header (a column of
+ * buttons) gets an off-screen `actions` label.
+ */
+export function table(columns, rows, attrs = {}, { caption = "", actions = "" } = {}) {
+  const header = (title) => title || h("span", { class: "offscreen" }, actions || caption);
+  const head = h("tr", {}, columns.map(([title]) => h("th", { scope: "col" }, header(title))));
   const body = rows.map((row) => h("tr", {}, columns.map(([, cell]) => h("td", {}, cell(row)))));
-  return h("table", attrs, h("thead", {}, head), h("tbody", {}, body));
-}
-
-/** Format an ISO time in the interface language, short. */
-export function when(iso, lang) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso);
-  return date.toLocaleString(lang, { dateStyle: "short", timeStyle: "short" });
+  const tableEl = h("table", attrs, h("thead", {}, head), h("tbody", {}, body));
+  return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": caption }, tableEl);
 }
 
 export async function copyText(text) {

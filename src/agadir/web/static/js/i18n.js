@@ -103,6 +103,15 @@ const STRINGS = {
     pages: "Pages",
     added: "Added",
     notAdmin: "This key has no admin scope.",
+    chooseFiles: "Choose files…",
+    dropFiles: "Add documents to {kb}: drop files here, or",
+    uploadWaiting: "waiting",
+    uploading: "uploading",
+    uploadProcessing: "reading and indexing…",
+    uploadProgress: "Upload of {name}",
+    passagesCount: "{n} passages",
+    passageOne: "1 passage",
+    stopHint: "Esc stops the answer.",
   },
   fr: {
     title: "Agadir — IA souveraine",
@@ -197,6 +206,15 @@ const STRINGS = {
     pages: "Pages",
     added: "Ajouté",
     notAdmin: "Cette clé n’a pas la portée admin.",
+    chooseFiles: "Choisir des fichiers…",
+    dropFiles: "Ajouter des documents à {kb} : déposez des fichiers ici, ou",
+    uploadWaiting: "en attente",
+    uploading: "envoi",
+    uploadProcessing: "lecture et indexation…",
+    uploadProgress: "Envoi de {name}",
+    passagesCount: "{n} passages",
+    passageOne: "1 passage",
+    stopHint: "Échap arrête la réponse.",
   },
   ar: {
     title: "أكادير — ذكاء اصطناعي سيادي",
@@ -291,6 +309,15 @@ const STRINGS = {
     pages: "الصفحات",
     added: "أُضيف",
     notAdmin: "هذا المفتاح لا يملك صلاحية الإدارة.",
+    chooseFiles: "اختر ملفات…",
+    dropFiles: "أضف وثائق إلى {kb}: أفلت الملفات هنا، أو",
+    uploadWaiting: "في الانتظار",
+    uploading: "جارٍ الإرسال",
+    uploadProcessing: "جارٍ القراءة والفهرسة…",
+    uploadProgress: "إرسال {name}",
+    passagesCount: "{n} مقطعًا",
+    passageOne: "مقطع واحد",
+    stopHint: "زر Esc يوقف الجواب.",
   },
 };
 
@@ -300,6 +327,29 @@ const LANGUAGE_NAMES = {
   fr: { ary_Arab: "Darija", ary_Latn: "Darija (arabizi)", arb_Arab: "Arabe", fra_Latn: "Français", eng_Latn: "Anglais", spa_Latn: "Espagnol", zgh_Tfng: "Amazighe (tifinagh)", ber_Latn: "Amazighe (latin)", taq_Tfng: "Tamasheq (tifinagh)", taq_Latn: "Tamasheq (latin)", arq_Arab: "Arabe algérien", arz_Arab: "Arabe égyptien" },
   ar: { ary_Arab: "الدارجة", ary_Latn: "الدارجة (عربيزي)", arb_Arab: "العربية", fra_Latn: "الفرنسية", eng_Latn: "الإنجليزية", spa_Latn: "الإسبانية", zgh_Tfng: "الأمازيغية (تيفيناغ)", ber_Latn: "الأمازيغية (لاتينية)", taq_Tfng: "التماشق (تيفيناغ)", taq_Latn: "التماشق (لاتينية)", arq_Arab: "الجزائرية", arz_Arab: "المصرية" },
 };
+
+// Values the server sends as codes (statuses, policies, record kinds), shown in the interface
+// language; the code itself stays in a data attribute for scripts and tests.
+const VALUES = {
+  en: {},
+  fr: {
+    active: "active", enabled: "activé", disabled: "désactivé", revoked: "révoquée", expired: "expirée",
+    off: "désactivée", mask: "masquer", block: "bloquer", hash: "hacher",
+    request: "requête", admin: "administration", event: "événement", checkpoint: "point de contrôle",
+    added: "ajouté", replaced: "remplacé", unchanged: "inchangé", skipped: "ignoré",
+    queued: "en attente", running: "en cours", done: "terminé", failed: "échec", cancelled: "annulé",
+  },
+  ar: {
+    active: "نشط", enabled: "مفعّل", disabled: "معطّل", revoked: "ملغى", expired: "منتهي الصلاحية",
+    off: "معطّلة", mask: "إخفاء", block: "حظر", hash: "تجزئة",
+    request: "طلب", admin: "إدارة", event: "حدث", checkpoint: "نقطة تحقق",
+    added: "أضيف", replaced: "استُبدل", unchanged: "بلا تغيير", skipped: "لم يُضف",
+    queued: "في الانتظار", running: "جارٍ", done: "انتهى", failed: "فشل", cancelled: "أُلغي",
+  },
+};
+
+// Regional formats: Moroccan French and Arabic, and day-month-year English (never US 12/5/26).
+const LOCALES = { ar: "ar-MA", fr: "fr-MA", en: "en-GB" };
 
 let current = "en";
 
@@ -311,6 +361,30 @@ export function lang() {
 export function t(key, vars = {}) {
   const template = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : ""));
+}
+
+/** A server code (`active`, `mask`, `checkpoint`…) in the interface language. */
+export function value(code) {
+  if (code === null || code === undefined || code === "") return "";
+  return VALUES[current][code] ?? String(code);
+}
+
+/** The BCP 47 locale used for dates and numbers in the current interface language. */
+export function locale() {
+  return LOCALES[current];
+}
+
+/** A date and time in the interface locale, unambiguous (the month is spelt out or ordered
+ * day-first); the raw ISO time is kept for a tooltip by callers that want it. */
+export function formatDate(iso) {
+  if (!iso) return "";
+  const date = typeof iso === "number" ? new Date(iso * 1000) : new Date(iso);
+  if (Number.isNaN(date.getTime())) return String(iso);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+export function formatNumber(n) {
+  return typeof n === "number" ? n.toLocaleString(locale()) : String(n ?? "");
 }
 
 export function languageName(label) {

@@ -92,6 +92,7 @@ async function enter() {
   if (adminSection.hidden) chatSection.hidden = false;
   chat.render();
   probeAdmin();
+  if (!chatSection.hidden) $("#prompt").focus(); // keyboard users land where they type
 }
 
 $("#signin-form").addEventListener("submit", async (event) => {
