@@ -117,7 +117,8 @@ def test_choose_files_with_the_keyboard_in_arabic(
 def test_a_202_is_followed_until_its_job_ends(server: RunningServer, open_page: Open) -> None:
     """Big files may be ingested as a background job (202 + job id): the line follows the job.
 
-    The server routes are real except the upload answer and the job, which are played here:
+    The server routes are real except the upload answer and the job, which are played here in
+    the shape of `IngestJob.to_dict()` (knowledge/jobs.py):
     this checks the page's side of that contract, whatever the server decides is "big".
     """
     create_base(server, "web-upload-job")
@@ -129,10 +130,12 @@ def test_a_202_is_followed_until_its_job_ends(server: RunningServer, open_page: 
     def job(route: Route) -> None:
         polls.append(route.request.url)
         if len(polls) < 2:
-            body = {"id": "job-7", "status": "running", "progress": 0.5}
+            progress = {"files_done": 0, "files_total": 1, "chunks": 20, "current": None}
+            body = {"id": "job-7", "status": "running", "progress": progress, "result": None}
         else:
             report = {"files": [{"name": "big.md", "status": "added", "chunks": 41}]}
-            body = {"id": "job-7", "status": "done", "progress": 1.0, "report": report}
+            progress = {"files_done": 1, "files_total": 1, "chunks": 41, "current": None}
+            body = {"id": "job-7", "status": "done", "progress": progress, "result": report}
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     run = open_page(server)

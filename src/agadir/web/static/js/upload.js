@@ -60,7 +60,8 @@ async function follow(api, kb, reply, line) {
   const url = jobUrl(kb, reply);
   for (;;) {
     const job = await api.get(url);
-    const fraction = typeof job.progress === "number" ? job.progress : job.total ? job.done / job.total : null;
+    const p = job.progress ?? {};
+    const fraction = p.files_total ? p.files_done / p.files_total : null;
     line.set("processing", `${value(job.status ?? "running")}…`, fraction);
     if (FINISHED.has(job.status)) return job.report ?? job.result ?? job;
     await sleep(POLL_MS);
