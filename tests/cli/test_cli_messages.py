@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.cli.test_cli import agadir
@@ -50,3 +53,59 @@ def test_models_add_tells_that_a_running_server_needs_a_restart(
     (other / "agadir.toml").write_text(f"port = {free_port()}\n")  # nobody listens there
     alone = agadir(other, "models", "add", str(gguf), "--name", "tiny")
     assert alone.returncode == 0 and "server is running" not in alone.stdout
+
+
+def test_translit_follows_the_script_of_each_line_by_default() -> None:
+    from typer.testing import CliRunner
+
+    from agadir.cli.lang import app
+
+    result = CliRunner().invoke(app, ["translit"], input="ⴰⵣⵓⵍ\nsalam\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["azul", "سالام"]
+    forced = CliRunner().invoke(app, ["translit", "-d", "tifinagh-latin"], input="ⴰⵣⵓⵍ\n")
+    assert forced.output.splitlines() == ["azul"]
+
+
+def test_a_missing_extra_names_the_install_command(tmp_path: Path) -> None:
+    """Without datatrove, `corpus build` says which extra to install, not a traceback."""
+    blocker = tmp_path / "blocked" / "datatrove"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'datatrove'\", name='datatrove')\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "AGADIR_HOME": str(tmp_path / "home"),
+        "PYTHONPATH": os.pathsep.join(
+            [str(tmp_path / "blocked"), os.environ.get("PYTHONPATH", "")]
+        ),
+        "COLUMNS": "400",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agadir.cli.main",
+            "corpus",
+            "build",
+            str(root / "recipes/demo.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "ModuleNotFoundError" not in result.stderr
+    assert f"{sys.executable} -m pip install 'agadir[corpus]'" in result.stderr
+
+
+def test_an_unrelated_missing_module_is_not_blamed_on_an_extra() -> None:
+    from agadir.cli.extras import missing_extra_message
+
+    assert missing_extra_message(ModuleNotFoundError("x", name="no_such_thing")) is None
+    assert "agadir[tune]" in (
+        missing_extra_message(ModuleNotFoundError("x", name="torch.nn")) or ""
+    )
