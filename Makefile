@@ -2,8 +2,11 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
-PORT ?= 8080
+# `make run PORT=9000 HOST=0.0.0.0` overrides; without them `agadir serve` applies its own
+# precedence (AGADIR_PORT, agadir.toml, default 127.0.0.1:8080), so the Makefile passes
+# --host/--port only when they are given on the make command line.
+SERVE_ARGS := $(if $(filter command line,$(origin HOST)),--host $(HOST)) \
+	$(if $(filter command line,$(origin PORT)),--port $(PORT))
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
@@ -30,7 +33,7 @@ install: $(STAMP)
 dev: $(DEVSTAMP)
 
 run: $(STAMP)
-	$(BIN)/agadir serve --host $(HOST) --port $(PORT)
+	$(BIN)/agadir serve $(strip $(SERVE_ARGS))
 
 $(AXE):
 	npm install --silent --no-save --no-audit --no-fund --prefix .cache/web-test axe-core@$(AXE_VERSION)

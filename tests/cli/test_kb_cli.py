@@ -34,6 +34,14 @@ def test_kb_lifecycle_from_the_shell(tmp_path: Path) -> None:
     assert any(f["name"] == "junk.txt" and f["reason"] for f in report["files"])
     unchanged = json.loads(agadir(home, "kb", "ingest", "cereales", str(docs), "--json").stdout)
     assert unchanged["unchanged"] == 1 and unchanged["added"] == 0
+    [listed] = json.loads(agadir(home, "kb", "docs", "cereales", "--format", "json").stdout)
+    assert listed["name"] == "ble.md" and len(listed["sha256"]) == 64
+    table = [ln.split("│") for ln in agadir(home, "kb", "docs", "cereales").stdout.splitlines()]
+    cells = [row for row in table if len(row) > 7]  # folded cells continue on the next lines
+    assert "".join(row[1].strip() for row in cells) == listed["id"]
+    assert "".join(row[6].strip() for row in cells) == listed["sha256"]
+    tsv = agadir(home, "kb", "docs", "cereales", "--format", "tsv").stdout.splitlines()
+    assert tsv[1].split("\t")[:2] == [listed["id"], "ble.md"]
 
     found = agadir(home, "kb", "search", "cereales", "فوقاش كيزرعو القمح؟", timeout=120)
     assert found.returncode == 0 and "ble.md" in found.stdout

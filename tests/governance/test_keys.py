@@ -179,3 +179,32 @@ def test_scope_answers_are_memoised_but_bounded(keys):
     assert len(principal.scopes._memo) <= 256
     assert principal.allows("chat") and not principal.allows("admin")
     assert principal.allows("chat")  # a memoised answer is the same answer
+
+
+def test_rotate_with_grace_keeps_the_old_key_until_the_period_ends(keys, clock):
+    old = keys.create("acme", "chat")
+    new = keys.rotate(old.info.id, grace_s=600)
+    clock.now += 599
+    assert keys.authenticate(old.plaintext).key_id == old.info.id  # clients still switching
+    assert keys.authenticate(new.plaintext).key_id == new.info.id
+    clock.now += 2
+    with pytest.raises(AuthenticationError) as info:
+        keys.authenticate(old.plaintext)
+    assert info.value.code == "expired_api_key"
+    keys.authenticate(new.plaintext)
+
+
+def test_rotate_grace_never_extends_an_earlier_expiry(keys, clock):
+    old = keys.create("acme", "chat", expires_at=clock.now + 60)
+    new = keys.rotate(old.info.id, grace_s=3600)
+    assert keys.get(old.info.id).expires_at == clock.now + 60
+    assert new.info.expires_at == clock.now + 60  # the replacement keeps the key's lifetime
+
+
+def test_rotate_refuses_a_non_positive_grace(keys):
+    from agadir.governance.errors import KeyStateError
+
+    old = keys.create("acme", "chat")
+    with pytest.raises(KeyStateError, match="grace"):
+        keys.rotate(old.info.id, grace_s=0)
+    keys.authenticate(old.plaintext)  # refused before anything changed

@@ -62,3 +62,13 @@ def purge(store: Store, key: bytes, keep: timedelta, *, now: float | None = None
     except SQLAlchemyError as exc:
         raise AuditUnavailableError(f"cannot purge the audit log: {exc}") from exc
     return PurgeResult(purged, through, seq)
+
+
+def newest_record_ts(store: Store) -> float | None:
+    """When the latest record (not a checkpoint) was written; None for an empty log. Lets a
+    caller see that a purge would leave nothing but its own checkpoint."""
+    with store.read() as conn:
+        value = conn.execute(
+            select(func.max(audit_log.c.ts)).where(audit_log.c.kind != "checkpoint")
+        ).scalar()
+    return None if value is None else float(value)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from agadir.audit import AuditChain, export_jsonl, load_key, load_or_create_key, purge
+from agadir.audit.retention import newest_record_ts
 from agadir.config import load_settings
 from agadir.governance.timespec import parse_duration, parse_since
 from agadir.store import open_store
@@ -65,14 +68,43 @@ def export(
     Console(stderr=True).print(f"exported {count} records")
 
 
+# The documented minimum (docs/governance.md): the EU AI Act (art. 19/26) asks deployers to
+# keep logs for at least six months.
+MIN_KEEP = timedelta(days=180)
+
+
 @app.command("purge")
 def purge_cmd(
     keep: str = typer.Option(..., help="Keep this much, e.g. 180d (EU AI Act: at least 6 months)."),
+    force: bool = typer.Option(
+        False, "--force", help="Purge even below 180d, or when nothing would be left."
+    ),
 ) -> None:
-    """Delete older records and write a signed checkpoint so the rest still verifies."""
+    """Delete older records and write a signed checkpoint so the rest still verifies.
+
+    Refuses, unless --force, a window under 180 days or one that would delete every record:
+    a purge cannot be undone, and a typo (`--keep 18d`, `--keep 180s`) should not erase the log.
+    """
     settings = load_settings()
     store = open_store(settings.resolved_database_url)
-    result = purge(store, load_or_create_key(settings.home), parse_duration(keep))
+    window = parse_duration(keep)
+    err = Console(stderr=True)
+    if window < MIN_KEEP and not force:
+        err.print(
+            f"[red]refused[/]: --keep {keep} is shorter than the documented minimum of 180 days "
+            "(EU AI Act art. 19/26: at least six months). Use --keep 180d or longer, or add "
+            "--force if your policy really requires less."
+        )
+        raise typer.Exit(2)
+    newest = newest_record_ts(store)
+    if newest is not None and newest < time.time() - window.total_seconds() and not force:
+        err.print(
+            f"[red]refused[/]: every record is older than {keep}, so this purge would empty the "
+            "audit log. Check the server is still writing records (`agadir audit export "
+            "--since 1d`), choose a longer --keep, or add --force to purge them all."
+        )
+        raise typer.Exit(2)
+    result = purge(store, load_or_create_key(settings.home), window)
     if result.purged == 0:
         Console().print(f"nothing older than {keep}; no record purged")
     else:

@@ -6,7 +6,12 @@ Thin: parsing and printing only; the work is in `agadir.corpus`.
 from __future__ import annotations
 
 import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import typer
 from rich.console import Console
@@ -14,6 +19,26 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(help="Build localized training corpora on datatrove.", no_args_is_help=True)
+
+
+@contextmanager
+def _stderr_to(log: Path) -> Iterator[TextIO]:
+    """Send everything written to stderr (datatrove's per-task loguru lines, thousands on the
+    demo, from this process and its worker processes) to `log`; yield the real terminal for
+    the one progress display. Done on file descriptor 2 so forked workers inherit it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w", buffering=1, encoding="utf-8")
+    with log.open("ab") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            terminal.close()
 
 
 @app.command("build")
@@ -32,14 +57,17 @@ def build_cmd(
         raise RecipeError(f"unknown executor {executor!r}; allowed: local, ray, slurm")
     spec = load_recipe(recipe)
     opts = RunOptions(executor=executor, workers=workers, slurm_partition=partition)  # type: ignore[arg-type]
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    console_log = spec.output.path / "logs" / "console.log"
+    with (
+        _stderr_to(console_log) as terminal,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=Console(file=terminal),
+        ) as bar,
+    ):
         task = bar.add_task("ingest", total=1)
 
         def report(name: str, i: int, n: int) -> None:
@@ -53,7 +81,9 @@ def build_cmd(
     for lang, v in sorted(card.get("final", {}).items()):
         table.add_row(lang, str(v.get("docs", 0)), str(v.get("words", 0)))
     Console().print(table)
-    Console().print(f"corpus and datacard in {out}")
+    Console().print(  # soft wrap: paths stay whole, to copy
+        f"corpus and datacard in {out}\ndatatrove's log lines in {console_log}", soft_wrap=True
+    )
 
 
 @app.command("inspect")

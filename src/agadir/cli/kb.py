@@ -22,6 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agadir.cli.audit_events import record_cli_event
+from agadir.cli.tables import FORMAT_HELP, OutputFormat, emit
 from agadir.config import Settings, load_settings
 from agadir.errors import InvalidRequestError
 from agadir.governance.admin_key import ADMIN_TENANT
@@ -55,16 +57,7 @@ def _service() -> Iterator[tuple[KnowledgeService, Settings]]:
 
 def _audit(settings: Settings, service: KnowledgeService, what: str, **extra: Any) -> None:
     """Record a change made from the shell in the same hash chain as the server's requests."""
-    from agadir.audit import AuditRecord, load_or_create_key
-    from agadir.audit.writer import AuditWriter
-
-    writer = AuditWriter(service.store, load_or_create_key(settings.ensure_home())).start()
-    try:
-        writer.append_sync(
-            AuditRecord(endpoint=f"cli:kb.{what}", status=0, kind="event", extra=extra)
-        )
-    finally:
-        writer.close()
+    record_cli_event(settings, f"kb.{what}", store=service.store, **extra)
 
 
 def _when(ts: float) -> str:
@@ -120,22 +113,29 @@ def list_() -> None:
 
 
 @app.command()
-def docs(name: Annotated[str, typer.Argument(help="Knowledge base.")]) -> None:
-    """List a base's documents with their provenance."""
+def docs(
+    name: Annotated[str, typer.Argument(help="Knowledge base.")],
+    format: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = (
+        OutputFormat.table
+    ),
+) -> None:
+    """List a base's documents with their provenance (ids and hashes in full)."""
     with _service() as (service, _):
-        table = Table("id", "name", "pages", "chunks", "licence", "sha256", "added", "source")
-        for d in service.documents(name):
-            table.add_row(
-                d.id,
-                d.name,
-                str(d.pages),
-                str(d.chunks),
-                d.licence or "-",
-                d.sha256[:12],
-                _when(d.added_at),
-                d.source,
-            )
-    console.print(table)
+        rows = [
+            {
+                "id": d.id,
+                "name": d.name,
+                "pages": d.pages,
+                "chunks": d.chunks,
+                "licence": d.licence,
+                "sha256": d.sha256,
+                "added": _when(d.added_at),
+                "source": d.source,
+            }
+            for d in service.documents(name)
+        ]
+    columns = ("id", "name", "pages", "chunks", "licence", "sha256", "added", "source")
+    emit(columns, rows, format, paste=("id", "sha256"), console=console)
 
 
 def _print_report(report: IngestReport) -> None:

@@ -98,22 +98,36 @@ def normalize_cmd(
         _emit(fmt, {"text": text, "normalized": out}, [out])
 
 
+_BY_SCRIPT = {
+    "Tfng": Direction.tifinagh_to_latin,
+    "Arab": Direction.arabic_to_arabizi,
+    "Latn": Direction.arabizi_to_arabic,
+}
+
+
 @app.command("translit")
 def translit_cmd(
     file: Path | None = _FILE,
     fmt: Format = _FORMAT,
-    direction: Direction = typer.Option(Direction.arabizi_to_arabic, "--direction", "-d"),
+    direction: Direction | None = typer.Option(
+        None,
+        "--direction",
+        "-d",
+        help="Default: by each line's script (Tifinagh→Latin, Arabic→Arabizi, Latin→Arabic).",
+    ),
     n: int = typer.Option(1, help="Candidates per line (arabizi-arabic only)."),
 ) -> None:
     """Transliterate each line: Arabizi<->Arabic, Tifinagh<->Latin (IRCAM)."""
     from agadir import lang
+    from agadir.lang.normalization import _dominant_script
 
     for text in _lines(file):
-        if direction is Direction.arabizi_to_arabic:
+        way = direction or _BY_SCRIPT[_dominant_script(text)]
+        if way is Direction.arabizi_to_arabic:
             cands = lang.arabizi_to_arabic(text, n=n)
-        elif direction is Direction.arabic_to_arabizi:
+        elif way is Direction.arabic_to_arabizi:
             cands = [(lang.arabic_to_arabizi(text), 0.0)]
-        elif direction is Direction.tifinagh_to_latin:
+        elif way is Direction.tifinagh_to_latin:
             cands = [(lang.tifinagh_to_latin(text), 0.0)]
         else:
             cands = [(lang.latin_to_tifinagh(text), 0.0)]

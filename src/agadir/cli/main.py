@@ -65,6 +65,16 @@ def main() -> None:
     except AgadirError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc.message}")
         sys.exit(2)
+    except ModuleNotFoundError as exc:  # an optional extra is not installed: name the fix
+        from rich.markup import escape
+
+        from agadir.cli.extras import missing_extra_message
+
+        message = missing_extra_message(exc)
+        if message is None:
+            raise
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agadir.config import load_settings
-from agadir.models.store import ModelStore
+from agadir.cli.audit_events import record_cli_event
+from agadir.config import Settings, load_settings
+from agadir.models.store import ModelStore, VerifyResult
 
 app = typer.Typer(help="Register, list, remove and verify model files.", no_args_is_help=True)
 
@@ -51,17 +52,57 @@ def add(
 ) -> None:
     """Register a GGUF file (checked and hashed; the file stays where it is)."""
     manifest = _store().add(path, name=name, license=license, source=source)
-    Console().print(
+    settings = load_settings()
+    record_cli_event(
+        settings,
+        "models.add",
+        model=manifest.name,
+        sha256=manifest.sha256,
+        license=manifest.license,
+        source=manifest.source,
+        path=manifest.path,
+    )
+    console = Console()
+    console.print(
         f"registered [bold]{manifest.name}[/]: {manifest.size_bytes / 1e6:.0f} MB, "
         f"context {manifest.context_length}, sha256 {manifest.sha256}"
     )
+    _note_running_server(settings, console)
 
 
 @app.command()
 def remove(name: Annotated[str, typer.Argument(help="Model name.")]) -> None:
     """Forget a model (its file is not deleted)."""
     manifest = _store().remove(name)
-    Console().print(f"removed {manifest.name} (file left at {manifest.path})")
+    settings = load_settings()
+    record_cli_event(settings, "models.remove", model=manifest.name, sha256=manifest.sha256)
+    console = Console()
+    console.print(f"removed {manifest.name} (file left at {manifest.path})")
+    _note_running_server(settings, console)
+
+
+def _server_running(settings: Settings) -> str | None:
+    """The URL of an `agadir serve` answering on the configured address, if any."""
+    import httpx
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    url = f"http://{host}:{settings.port}"
+    try:
+        ok = httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return None
+    return url if ok else None
+
+
+def _note_running_server(settings: Settings, console: Console) -> None:
+    """A running server read the model list at start: say so rather than let a user wonder
+    why the new model is 'not found' (or a removed one still answers)."""
+    url = _server_running(settings)
+    if url:
+        console.print(
+            f"[yellow]A server is running at {url}; it reads the model list at start. "
+            "Restart it (stop it, then `agadir serve`) to apply this change.[/]"
+        )
 
 
 @app.command()
@@ -74,5 +115,22 @@ def verify(
     for result in results:
         mark = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
         console.print(f"{mark}  {result.name}: {result.detail}")
+        if not result.ok:
+            console.print(f"      {_verify_hint(result)}", highlight=False)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+def _verify_hint(result: VerifyResult) -> str:
+    """What to do about a failed check, so the message ends in an action."""
+    if result.detail.startswith("file missing"):
+        return (
+            "Put the file back where it was registered (or restore it from a backup), or "
+            f"forget the model with `agadir models remove {result.name}`."
+        )
+    return (
+        "The file changed since it was registered: it may be damaged or tampered with. "
+        "Restore it from a backup and verify again; if you replaced it on purpose, re-register "
+        f"it: `agadir models remove {result.name}` then "
+        f"`agadir models add PATH --name {result.name} --license ... --source ...`."
+    )

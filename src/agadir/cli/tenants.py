@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agadir.cli.audit_events import record_cli_event
 from agadir.config import load_settings
 from agadir.governance import Limits, TenantService
 from agadir.store import open_store
@@ -39,6 +40,14 @@ def create(
         pii_mode=pii,  # type: ignore[arg-type]
         limits=Limits(rpm=rpm, tpm=tpm, tpd=tpd),
     )
+    record_cli_event(
+        load_settings(),
+        "tenants.create",
+        tenant=tenant.name,
+        audit_content=tenant.audit_content,
+        pii_mode=tenant.pii_mode,
+        limits=tenant.limits.describe(),
+    )
     Console().print(
         f"created tenant [bold]{tenant.name}[/] (audit {tenant.audit_content}, "
         f"PII {tenant.pii_mode}, {tenant.limits.describe()})"
@@ -61,6 +70,7 @@ def list_tenants() -> None:
 def disable(name: str = typer.Argument(..., help="Tenant to disable.")) -> None:
     """Disable a tenant: its keys stop working within a second; its audit records stay."""
     _service().disable(name)
+    record_cli_event(load_settings(), "tenants.disable", tenant=name)
     Console().print(f"disabled tenant [bold]{name}[/]")
 
 
@@ -68,4 +78,5 @@ def disable(name: str = typer.Argument(..., help="Tenant to disable.")) -> None:
 def enable(name: str = typer.Argument(..., help="Tenant to enable again.")) -> None:
     """Enable a disabled tenant."""
     _service().enable(name)
+    record_cli_event(load_settings(), "tenants.enable", tenant=name)
     Console().print(f"enabled tenant [bold]{name}[/]")

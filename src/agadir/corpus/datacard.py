@@ -171,27 +171,39 @@ def render_markdown(card: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def language_chart(card: dict[str, Any]) -> Any:
+    """Documents per language after each step, as grouped bars (one group per language, one
+    bar per step). Why bars: languages are categories, not a sequence, and with lines a step
+    that removes little (filtered ≈ ingested) hid under the other; side by side both show."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    langs = sorted({lang for point in card["steps"].values() for lang in point if lang != "all"})
+    steps = [p for p in card["steps"] if p != "read"]
+    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(langs)), 4))
+    x = np.arange(len(langs))
+    width = 0.8 / max(len(steps), 1)
+    for i, step in enumerate(steps):
+        counts = [card["steps"][step].get(lang, {}).get("docs", 0) for lang in langs]
+        ax.bar(x + (i - (len(steps) - 1) / 2) * width, counts, width, label=step)
+    ax.set_xticks(x, langs)
+    ax.set_ylabel("documents")
+    ax.set_title("Documents per language after each step")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def _plots(card: dict[str, Any], root: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    langs = sorted({lang for point in card["steps"].values() for lang in point if lang != "all"})
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for p in card["steps"]:
-        if p == "read":
-            continue
-        ax.plot(
-            langs,
-            [card["steps"][p].get(lang, {}).get("docs", 0) for lang in langs],
-            marker="o",
-            label=p,
-        )
-    ax.set_ylabel("documents")
-    ax.set_title("Documents per language after each step")
-    ax.legend()
-    fig.tight_layout()
+    fig = language_chart(card)
     fig.savefig(root / "corpus_languages.png", dpi=100)
     plt.close(fig)
     reasons = Counter({re.sub(r"^[a-z]{3}_[A-Za-z]{4}:", "", k): 0 for k in card["removed"]})

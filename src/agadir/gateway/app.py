@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from agadir import __version__
 from agadir.audit import AuditUnavailableError, load_or_create_key
@@ -124,7 +125,9 @@ def create_app(
         await state.engines.aclose()
         state.governance.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc assets come from the fastapi-offline package, served by the gateway
+    # itself: FastAPI's default pages load them from a CDN, blank offline and a call home.
+    app = FastAPIOffline(
         title="Agadir",
         version=__version__,
         description="OpenAI-compatible API of Agadir, a sovereign AI stack for Morocco.",

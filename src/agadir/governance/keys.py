@@ -184,8 +184,13 @@ class KeyService:
         self._forget(key_id)
         return self.get(key_id)
 
-    def rotate(self, key_id: str) -> CreatedKey:
-        """Issue a replacement with the same tenant, scopes and limits; revoke the old key.
+    def rotate(self, key_id: str, *, grace_s: float | None = None) -> CreatedKey:
+        """Issue a replacement with the same tenant, scopes and limits; retire the old key.
+
+        Without `grace_s` the old key is revoked at once. With it, the old key keeps working
+        for `grace_s` seconds (its stored expiry is brought forward to then, never pushed
+        later), so clients can switch to the new key without an outage; `authenticate`
+        refuses it as expired afterwards, on every server.
 
         A revoked or expired key is not rotated: its replacement would be a key nobody asked
         for (revoked) or one born expired; create a fresh key instead.
@@ -197,6 +202,8 @@ class KeyService:
                 f"key {key_id} is {status}; rotate only active keys, or create a new one with "
                 f"`agadir keys create --tenant {old.tenant} --scopes ...`"
             )
+        if grace_s is not None and grace_s <= 0:
+            raise KeyStateError("the grace period must be positive, e.g. 10m or 1h")
         new = self.create(
             old.tenant,
             old.scopes,
@@ -205,8 +212,22 @@ class KeyService:
             limits=old.limits,
             rotated_from=old.id,
         )
-        self.revoke(old.id)
+        if grace_s is None:
+            self.revoke(old.id)
+        else:
+            self.expire_at(old.id, self._clock() + grace_s)
         return new
+
+    def expire_at(self, key_id: str, when: float) -> KeyInfo:
+        """Make a key expire at `when`, or keep its earlier expiry (never extends a key)."""
+        current = self.get(key_id)
+        if current.expires_at is None or when < current.expires_at:
+            with self._store.write() as conn:
+                conn.execute(
+                    update(api_keys).where(api_keys.c.id == key_id).values(expires_at=when)
+                )
+        self._forget(key_id)
+        return self.get(key_id)
 
     def authenticate(self, raw_key: str | None) -> Principal:
         """Turn a raw key into a `Principal`, or raise `AuthenticationError` (401)."""
