@@ -70,7 +70,13 @@ class ChatService:
         )
         kb = knowledge_base_of(request.model, request.knowledge_base)
         if kb is not None:  # policy before quota: may this key read the base at all?
-            self.grounding = await check_access(self.state, self.ctx, kb)
+            self.grounding = await check_access(
+                self.state,
+                self.ctx,
+                kb,
+                model=self._generation_model(request),
+                mode=request.answer_mode,
+            )
         engine, texts = await admit_generation(
             self.state,
             self.ctx,
@@ -86,10 +92,14 @@ class ChatService:
         return engine, messages, params
 
     def _generate(
-        self, engine: Engine, messages: list[ChatMessage], params: SamplingParams
+        self,
+        engine: Engine,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        streamed: bool = False,
     ) -> AsyncIterator[Delta]:
-        if self.grounding is not None and self.grounding.unsupported:
-            return self.grounding.no_answer_stream()
+        if self.grounding is not None:
+            return self.grounding.answer(engine, messages, params, streamed)
         return engine.stream_chat(messages, params)
 
     def _citations(self, answer: str) -> list[dict[str, Any]] | None:
@@ -101,6 +111,7 @@ class ChatService:
         cached = self.grounding.cached() if self.grounding is not None else None
         generated = cached or await collect(self._generate(engine, messages, params))
         if self.grounding is not None and cached is None:
+            generated = await self.grounding.settle(generated)
             self.grounding.remember(generated)
         if cached is not None:
             self.ctx.extra["cached_answer"] = True
@@ -118,6 +129,7 @@ class ChatService:
             ],
             usage=Usage.of(result.prompt_tokens, result.completion_tokens),
             citations=self._citations(result.text),
+            answer_mode=self.grounding.answered if self.grounding is not None else None,
         )
 
     async def open_stream(self, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
@@ -127,7 +139,7 @@ class ChatService:
         first delta is awaited here so they surface before streaming starts.
         """
         engine, messages, params = await self._prepare(request)
-        stream = self._generate(engine, messages, params)
+        stream = self._generate(engine, messages, params, streamed=True)
         started = time.perf_counter()
         first = await anext(stream)
         self.state.metrics.ttft.labels(request.model).observe(time.perf_counter() - started)
@@ -199,8 +211,9 @@ class ChatService:
         choice = {"index": 0, "delta": {}, "finish_reason": last.finish_reason}
         final: dict[str, Any] = {**base, "choices": [choice], "usage": usage.model_dump()}
         citations = self._citations("".join(parts))
-        if citations is not None:
+        if citations is not None and self.grounding is not None:
             final["citations"] = citations
+            final["answer_mode"] = self.grounding.answered
         yield event(final)
         if include_usage:
             yield event({**base, "choices": [], "usage": usage.model_dump()})
