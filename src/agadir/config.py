@@ -145,6 +145,19 @@ class KnowledgeSettings(BaseModel):
         description="Dense search in the gateway's memory (exact, fastest measured) or, on "
         "PostgreSQL with the extension, by pgvector in the database.",
     )
+    answer_mode: Literal["auto", "extractive", "generative"] = Field(
+        "auto",
+        description="Grounded chat's default: quote the passages' answering sentences "
+        "(extractive, no model call), let the model write (generative), or auto: extractive "
+        "for models under extractive_below_bytes, else generative falling back to extractive "
+        "when the answer cites no passage.",
+    )
+    extractive_below_bytes: int = Field(
+        500_000_000,
+        ge=0,
+        description="In auto mode, local models whose file is smaller than this answer "
+        "extractively (the packaged SmolLM2-135M is ~140 MB); 0 turns the rule off.",
+    )
 
 
 class Settings(BaseSettings):

@@ -42,7 +42,9 @@ def test_darija_question_gets_an_answer_with_checked_citations(
         messages=[{"role": "user", "content": "فوقاش دخلات ساحة جامع الفنا للتراث ديال اليونسكو؟"}],
         temperature=0,
         max_tokens=48,
+        extra_body={"answer_mode": "generative"},  # the packaged model writes when asked to
     )
+    assert (reply.model_extra or {})["answer_mode"] == "generative"
     assert reply.choices[0].message.content
     citations = (reply.model_extra or {})["citations"]
     assert citations, "a grounded answer must carry its supporting passages"
@@ -98,3 +100,23 @@ def test_background_upload_is_a_job_that_finishes(server: RunningServer) -> None
         time.sleep(0.2)
     assert job["result"]["added"] == 1 and job["progress"]["files_done"] == 1
     httpx.delete(f"{server.base_url}/v1/knowledge/e2e-jobs", headers=server.headers)
+
+
+def test_the_packaged_model_answers_by_quoting_its_sources(client: openai.OpenAI) -> None:
+    """auto (the default) on SmolLM2-135M is extractive: sentences quoted from the cited
+    passages, each with its [n], and no model call."""
+    reply = client.chat.completions.create(
+        model="kb:agriculture",
+        messages=[{"role": "user", "content": "wach khassni chahada nbatiya bach njib zri3a?"}],
+        temperature=0,
+    )
+    extra = reply.model_extra or {}
+    assert extra["answer_mode"] == "extractive"
+    quotes = {c["index"]: c for c in extra["citations"]}
+    answer = reply.choices[0].message.content or ""
+    for line in answer.splitlines():
+        sentence, _, mark = line.rpartition(" [")
+        cited = quotes[int(mark.rstrip("]"))]
+        assert sentence in cited["quote"] and cited["cited"]
+    assert any(c["document"] == "onssa-sante-vegetale.md" for c in quotes.values() if c["cited"])
+    assert reply.usage is not None and reply.usage.completion_tokens == 0

@@ -47,6 +47,8 @@ class ChatCompletionRequest(CommonGenerationFields):
     top_logprobs: Annotated[int, Field(ge=0, le=20)] | None = None
     # Agadir extension: answer from a knowledge base with any model (or use model "kb:NAME").
     knowledge_base: Annotated[str, Field(min_length=1, max_length=63)] | None = None
+    # Grounded chat only: quote the passages, let the model write, or choose (docs/knowledge.md).
+    answer_mode: Literal["auto", "extractive", "generative"] | None = None
     # Accepted so that a request that cannot be honoured is refused, not silently answered.
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
@@ -105,4 +107,5 @@ class ChatCompletion(BaseModel):
     system_fingerprint: str | None = None
     # Grounded answers only (Agadir extension): passages checked against the stored text.
     citations: list[dict[str, Any]] | None = None
+    answer_mode: str | None = None  # grounded answers: extractive, generative, or both
     extra: dict[str, Any] | None = Field(default=None, exclude=True)

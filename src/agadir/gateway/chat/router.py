@@ -27,6 +27,7 @@ async def create_chat_completion(
         return StreamingResponse(stream, media_type="text/event-stream")
     result = await service.complete(body)
     payload = result.model_dump()
-    if payload.get("citations") is None:
-        payload.pop("citations", None)
+    for extension in ("citations", "answer_mode"):  # grounded answers only
+        if payload.get(extension) is None:
+            payload.pop(extension, None)
     return JSONResponse(payload)

@@ -62,7 +62,13 @@ class ChatService(GenerationService):
         )
         kb = knowledge_base_of(request.model, request.knowledge_base)
         if kb is not None:  # policy before quota: may this key read the base at all?
-            self.grounding = await check_access(self.state, self.ctx, kb)
+            self.grounding = await check_access(
+                self.state,
+                self.ctx,
+                kb,
+                model=self._generation_model(request),
+                mode=request.answer_mode,
+            )
         engine, texts = await admit_generation(
             self.state,
             self.ctx,
@@ -78,10 +84,14 @@ class ChatService(GenerationService):
         return engine, messages, params
 
     def _generate(
-        self, engine: Engine, messages: list[ChatMessage], params: SamplingParams
+        self,
+        engine: Engine,
+        messages: list[ChatMessage],
+        params: SamplingParams,
+        streamed: bool = False,
     ) -> AsyncIterator[Delta]:
-        if self.grounding is not None and self.grounding.unsupported:
-            return self.grounding.no_answer_stream()
+        if self.grounding is not None:
+            return self.grounding.answer(engine, messages, params, streamed)
         return engine.stream_chat(messages, params)
 
     def _citations(self, answer: str) -> list[dict[str, Any]] | None:
@@ -97,6 +107,7 @@ class ChatService(GenerationService):
         else:
             (generated,) = await self._gather([self._generate(engine, messages, params)])
             if self.grounding is not None:
+                generated = await self.grounding.settle(generated)
                 self.grounding.remember(generated)  # before the output policy, as generated
         (result,) = await self._finalise([generated], model)
         return ChatCompletion(
@@ -112,6 +123,7 @@ class ChatService(GenerationService):
             ],
             usage=Usage.of(result.prompt_tokens, result.completion_tokens),
             citations=self._citations(result.text),
+            answer_mode=self.grounding.answered if self.grounding is not None else None,
         )
 
     async def open_stream(self, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
@@ -122,7 +134,9 @@ class ChatService(GenerationService):
             include_usage=bool(request.stream_options and request.stream_options.include_usage),
             logprobs=request.logprobs,
         )
-        return await self._open_stream([self._generate(engine, messages, params)], spec)
+        return await self._open_stream(
+            [self._generate(engine, messages, params, streamed=True)], spec
+        )
 
     # -- the chunk shape -------------------------------------------------------------------------
     def _opening_choice(self, index: int) -> dict[str, Any] | None:
@@ -145,7 +159,9 @@ class ChatService(GenerationService):
 
     def _closing_fields(self, texts: list[str]) -> dict[str, Any]:
         citations = self._citations(texts[0])
-        return {} if citations is None else {"citations": citations}
+        if citations is None or self.grounding is None:
+            return {}
+        return {"citations": citations, "answer_mode": self.grounding.answered}
 
 
 def _logprobs(items: list[TokenLogprob]) -> ChoiceLogprobs:
