@@ -69,3 +69,14 @@ def stop_server(server: RunningServer) -> None:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+def audit_verify(home: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """`agadir audit verify` on a store the servers of `home` wrote (their audit key)."""
+    return subprocess.run(
+        [sys.executable, "-m", "agadir.cli.main", "audit", "verify"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AGADIR_HOME": str(home), "AGADIR_DATABASE_URL": database_url},
+        timeout=120,
+    )

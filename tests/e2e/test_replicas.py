@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +16,7 @@ import pytest
 from agadir.governance import KeyService, Limits, TenantService
 from agadir.store import open_store
 from tests.pg import url_or_skip
-from tests.servers import RunningServer, start_server, stop_server
+from tests.servers import RunningServer, audit_verify, start_server, stop_server
 from tests.upstreams import InstantUpstream, start_upstream
 
 pytestmark = pytest.mark.e2e
@@ -55,13 +52,7 @@ def test_two_replicas_share_one_rate_limit(tmp_path: Path) -> None:
         statuses[i] for i in range(1, 20, 2)
     } & {200}
 
-    verify = subprocess.run(
-        [sys.executable, "-m", "agadir.cli.main", "audit", "verify"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "AGADIR_HOME": str(home), "AGADIR_DATABASE_URL": url},
-        timeout=60,
-    )
+    verify = audit_verify(home, url)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
