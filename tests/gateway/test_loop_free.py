@@ -23,13 +23,13 @@ BIG = "mot " * (OFFLOAD_CHARS // 2)  # 128 K characters, twice the threshold
 class Hold:
     """Wraps a tokenising function: a big text waits on `release` in whatever thread runs it."""
 
-    def __init__(self, real: Callable[..., list]) -> None:  # type: ignore[type-arg]
+    def __init__(self, real: Callable[..., list[object]]) -> None:
         self.real = real
         self.started = threading.Event()
         self.release = threading.Event()
         self.threads: list[threading.Thread] = []
 
-    def __call__(self, *args: object) -> list:  # type: ignore[type-arg]
+    def __call__(self, *args: object) -> list[object]:
         if len(str(args[-1])) > OFFLOAD_CHARS:
             self.threads.append(threading.current_thread())
             self.started.set()
