@@ -23,9 +23,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_two_replicas_share_one_rate_limit(tmp_path: Path) -> None:
+    """Ten requests' worth of tokens per day, shared: a day-long bucket refills one token in
+    over an hour, so the count does not depend on how fast the machine serves the 24 requests
+    (a per-minute limit refilled during a slow run and let 12 through). Each request takes
+    exactly 2 tokens (the one-word prompt, one generated word), reserving an estimate of 1."""
     url = url_or_skip("postgresql", tmp_path)
     store = open_store(url)
-    TenantService(store).create("coop", pii_mode="off", limits=Limits(rpm=10))
+    TenantService(store).create("coop", pii_mode="off", limits=Limits(tpd=20))
     key = KeyService(store).create("coop", "chat,models:echo").plaintext
     store.close()
 
@@ -38,7 +42,11 @@ def test_two_replicas_share_one_rate_limit(tmp_path: Path) -> None:
             replica = replicas[i % 2]
             r = httpx.post(
                 f"{replica.base_url}/v1/chat/completions",
-                json={"model": "echo", "messages": [{"role": "user", "content": f"n {i}"}]},
+                json={
+                    "model": "echo",
+                    "messages": [{"role": "user", "content": "x"}],
+                    "max_tokens": 1,
+                },
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=10,
             )

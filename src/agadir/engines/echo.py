@@ -28,6 +28,27 @@ from agadir.engines.base import (
 _WORDS = re.compile(r"\S+\s*")
 ECHO_DIM = 16
 TOKEN_DELAY_ENV = "AGADIR_ECHO_TOKEN_DELAY_S"
+# Text above this many characters is split into words in a worker thread: splitting megabytes
+# is Python-level work that would otherwise hold the event loop (and every other request).
+OFFLOAD_CHARS = 64 * 1024
+
+
+def _split(text: str) -> list[str]:
+    return _WORDS.findall(text)
+
+
+async def _words(text: str) -> list[str]:
+    """`text` as echo tokens, off the event loop when it is big."""
+    if len(text) > OFFLOAD_CHARS:
+        return await asyncio.to_thread(_split, text)
+    return _split(text)
+
+
+async def _count(texts: Sequence[str]) -> int:
+    """The echo tokens in all of `texts`, off the event loop when they are big."""
+    if sum(map(len, texts)) > OFFLOAD_CHARS:
+        return await asyncio.to_thread(lambda: sum(len(_split(t)) for t in texts))
+    return sum(len(_split(t)) for t in texts)
 
 
 class EchoEngine:
@@ -51,13 +72,20 @@ class EchoEngine:
             detail="deterministic echo (tests and overhead benchmarks)",
         )
 
-    @staticmethod
-    def _tokens(text: str) -> list[str]:
-        return _WORDS.findall(text)
-
     async def _generate(
-        self, prompt_tokens: int, reply: str, params: SamplingParams, prefix: list[str]
+        self,
+        prompt: Sequence[str] | None,
+        reply: str,
+        params: SamplingParams,
+        *,
+        echo: bool = False,
     ) -> AsyncIterator[Delta]:
+        """Count `prompt` (None: the reply is the prompt), then repeat `reply` word by word,
+        after the prompt itself when `echo`. Splitting happens here, inside the stream, so a
+        big request is split off the loop rather than when the stream is built."""
+        words = await _words(reply)
+        prompt_tokens = len(words) if prompt is None else await _count(prompt)
+        prefix = words if echo else []
         out_tokens = 0
         text_so_far = ""
         finish: str = "stop"
@@ -66,7 +94,7 @@ class EchoEngine:
                 text="".join(prefix),
                 logprobs=[TokenLogprob(t, None) for t in prefix] if params.logprobs else [],
             )
-        for token in self._tokens(reply):
+        for token in words:
             if out_tokens >= params.max_tokens:
                 finish = "length"
                 break
@@ -94,30 +122,28 @@ class EchoEngine:
     ) -> AsyncIterator[Delta]:
         users = [m.content for m in messages if m.role == "user"]
         reply = users[-1] if users else ""
-        prompt_tokens = sum(len(self._tokens(m.content)) for m in messages)
-        return self._generate(prompt_tokens, reply, params, [])
+        return self._generate([m.content for m in messages], reply, params)
 
     def stream_complete(
         self, prompt: str, params: SamplingParams, *, echo: bool = False
     ) -> AsyncIterator[Delta]:
-        tokens = self._tokens(prompt)
-        return self._generate(len(tokens), prompt, params, tokens if echo else [])
+        return self._generate(None, prompt, params, echo=echo)
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         vectors = []
         for text in texts:
             digest = hashlib.sha256(text.encode()).digest()
             vectors.append([(b - 127.5) / 127.5 for b in digest[:ECHO_DIM]])
-        return Embeddings(vectors, sum(len(self._tokens(t)) for t in texts))
+        return Embeddings(vectors, await _count(texts))
 
     async def tokenize(self, text: str) -> list[int]:
         return [
             int.from_bytes(hashlib.blake2b(t.encode(), digest_size=3).digest(), "big")
-            for t in self._tokens(text)
+            for t in await _words(text)
         ]
 
     async def count_tokens(self, text: str) -> int:
-        return len(self._tokens(text))
+        return await _count([text])
 
     async def aclose(self) -> None:
         return None

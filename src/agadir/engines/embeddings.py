@@ -21,6 +21,10 @@ from agadir.engines.base import (
     unsupported,
 )
 
+# Text above this many characters is tokenised in a worker thread: the tokenizer is Python
+# code, and a megabyte of it would hold the event loop (and every other request) for seconds.
+OFFLOAD_CHARS = 64 * 1024
+
 if TYPE_CHECKING:
     from agadir.config import Settings
     from agadir.models.manifest import ModelManifest
@@ -44,25 +48,26 @@ class SentenceEncoderEngine:
             detail="USE multilingual v3 (512-d), pure numpy",
         )
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
+    def _encode(self, texts: list[str]) -> Embeddings:
+        """Vectors and token count in one worker-thread call: both are CPU work."""
         with self._lock:
             vectors = self._use.encode(texts)
-        return [[float(x) for x in row] for row in vectors]
+        tokens = sum(len(self._token_ids(t)) for t in texts)
+        return Embeddings([[float(x) for x in row] for row in vectors], tokens)
 
     def _token_ids(self, text: str) -> list[int]:
         return [int(i) for i in self._use._tokenizer.encode(text)]
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
-        batch = list(texts)
-        vectors = await asyncio.to_thread(self._encode, batch)
-        tokens = sum(len(self._token_ids(t)) for t in batch)
-        return Embeddings(vectors, tokens)
+        return await asyncio.to_thread(self._encode, list(texts))
 
     async def tokenize(self, text: str) -> list[int]:
+        if len(text) > OFFLOAD_CHARS:
+            return await asyncio.to_thread(self._token_ids, text)
         return self._token_ids(text)
 
     async def count_tokens(self, text: str) -> int:
-        return len(self._token_ids(text))
+        return len(await self.tokenize(text))
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], params: SamplingParams

@@ -6,9 +6,10 @@ import base64
 
 import numpy as np
 
-from agadir.engines.base import Engine, unsupported
+from agadir.engines.base import Engine
 from agadir.errors import ContextLengthExceededError, InvalidRequestError
 from agadir.gateway.embeddings.protocol import EmbeddingItem, EmbeddingRequest, EmbeddingResponse
+from agadir.gateway.generation import admissible_entry
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.state import GatewayState
 from agadir.gateway.usage import Usage
@@ -20,9 +21,10 @@ class EmbeddingService:
         self.ctx = ctx
 
     async def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
-        entry = self.state.engines.entry(request.model)
-        if "embedding" not in entry.capabilities:
-            raise unsupported(request.model, "embeddings")
+        # the key's scopes before anything about the model: a 404 lists only what it may use
+        entry = admissible_entry(
+            self.state, self.ctx, model=request.model, capability="embedding", scope="embeddings"
+        )
         if request.dimensions is not None:
             raise InvalidRequestError(
                 "`dimensions` is not supported: this encoder has a fixed size.", param="dimensions"

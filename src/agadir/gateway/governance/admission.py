@@ -44,16 +44,20 @@ class Admission:
         self,
         ctx: RequestContext,
         *,
-        scope: str,
+        scope: str | None,
         entry: ModelEntry | None,
         texts: Sequence[str],
         max_tokens: int,
     ) -> list[str]:
         """Check scope and model, apply the input PII policy (block: 400), reserve quota
-        (429 when spent); return the texts to send on, and keep them for the audit record."""
+        (429 when spent); return the texts to send on, and keep them for the audit record.
+
+        `scope` None: the caller has already applied a finer rule than a scope (a knowledge
+        base's readers, its owner), so only quota and the PII policy remain."""
         principal = ctx.principal
         assert principal is not None, "authenticate first"
-        principal.require(scope)
+        if scope is not None:
+            principal.require(scope)
         if entry is not None:
             principal.require_model(entry.name)
             ctx.model, ctx.model_sha256 = entry.name, entry.sha256

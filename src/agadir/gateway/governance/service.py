@@ -57,7 +57,7 @@ class Governance:
         self,
         ctx: RequestContext,
         *,
-        scope: str,
+        scope: str | None,
         entry: ModelEntry | None,
         texts: Sequence[str],
         max_tokens: int,

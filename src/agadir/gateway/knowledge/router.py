@@ -11,6 +11,13 @@ from fastapi.responses import Response, StreamingResponse
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.knowledge.access import knowledge
+from agadir.gateway.knowledge.admission import (
+    Admitted,
+    admitted_owner,
+    admitted_reader,
+    admitted_search,
+    admitted_tenant,
+)
 from agadir.gateway.knowledge.protocol import (
     BaseOut,
     CreateBaseRequest,
@@ -19,7 +26,6 @@ from agadir.gateway.knowledge.protocol import (
     SearchHit,
     SearchRequest,
 )
-from agadir.gateway.knowledge.search_admission import admitted_search
 from agadir.gateway.responses import JSONResponse
 from agadir.gateway.state import GatewayState, get_state
 from agadir.knowledge.bases import KnowledgeBase
@@ -30,6 +36,11 @@ router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 UPLOAD_PATH = re.compile(r"/v1/knowledge/[^/]+/documents")
 Ctx = Annotated[RequestContext, Depends(authenticated)]
 State = Annotated[GatewayState, Depends(get_state)]
+# Admitted requests (policy, quota, input PII policy): see `admission`.
+Tenant = Annotated[Admitted, Depends(admitted_tenant)]
+Reader = Annotated[Admitted, Depends(admitted_reader)]
+Owner = Annotated[Admitted, Depends(admitted_owner)]
+Search = Annotated[tuple[Admitted, SearchRequest], Depends(admitted_search)]
 
 
 def _base_out(service: KnowledgeService, base: KnowledgeBase) -> dict[str, object]:
@@ -49,9 +60,9 @@ def _base_out(service: KnowledgeService, base: KnowledgeBase) -> dict[str, objec
 
 
 @router.get("")
-async def list_bases(ctx: Ctx, state: State) -> Response:
+async def list_bases(ctx: Ctx, admitted: Tenant) -> Response:
     assert ctx.principal is not None
-    service = await knowledge(state)
+    service = admitted.service
     data = [_base_out(service, b) for b in service.readable(ctx.principal)]
     return JSONResponse(ListOut(data=data).model_dump())
 
@@ -75,10 +86,9 @@ async def create_base(body: CreateBaseRequest, ctx: Ctx, state: State) -> Respon
 
 
 @router.get("/{kb}")
-async def get_base(kb: str, ctx: Ctx, state: State) -> Response:
-    assert ctx.principal is not None
-    service = await knowledge(state)
-    return JSONResponse(_base_out(service, service.require_read(ctx.principal, kb)))
+async def get_base(admitted: Reader) -> Response:
+    assert admitted.base is not None
+    return JSONResponse(_base_out(admitted.service, admitted.base))
 
 
 @router.delete("/{kb}")
@@ -92,11 +102,8 @@ async def erase_base(kb: str, ctx: Ctx, state: State) -> Response:
 
 
 @router.get("/{kb}/documents")
-async def list_documents(kb: str, ctx: Ctx, state: State) -> Response:
-    assert ctx.principal is not None
-    service = await knowledge(state)
-    service.require_read(ctx.principal, kb)
-    data = [DocumentOut(**d.__dict__).model_dump() for d in service.documents(kb)]
+async def list_documents(kb: str, admitted: Reader) -> Response:
+    data = [DocumentOut(**d.__dict__).model_dump() for d in admitted.service.documents(kb)]
     return JSONResponse(ListOut(data=data).model_dump())
 
 
@@ -123,10 +130,8 @@ async def upload_documents(
 
 
 @router.get("/{kb}/jobs/{job_id}")
-async def get_job(kb: str, job_id: str, ctx: Ctx, state: State) -> Response:
-    assert ctx.principal is not None
-    service = await knowledge(state)
-    return JSONResponse(service.job(ctx.principal, kb, job_id).to_dict())
+async def get_job(kb: str, job_id: str, admitted: Owner) -> Response:
+    return JSONResponse(admitted.service.jobs.get(kb, job_id).to_dict())
 
 
 @router.delete("/{kb}/jobs/{job_id}")
@@ -149,10 +154,8 @@ async def remove_document(kb: str, doc_id: str, ctx: Ctx, state: State) -> Respo
 
 
 @router.post("/{kb}/search")
-async def search(
-    kb: str, body: Annotated[SearchRequest, Depends(admitted_search)], ctx: Ctx, state: State
-) -> Response:
-    service = await knowledge(state)
+async def search(kb: str, admitted: Search, ctx: Ctx) -> Response:
+    service, body = admitted[0].service, admitted[1]
     hits = await service.search([kb], body.query, k=body.top_k, mode=body.mode)
     ctx.chunks = [str(h.passage.chunk_id) for h in hits]
     data = [
@@ -163,11 +166,8 @@ async def search(
 
 
 @router.get("/{kb}/export")
-async def export(kb: str, ctx: Ctx, state: State) -> Response:
+async def export(kb: str, ctx: Ctx, admitted: Owner) -> Response:
     """JSONL: one line per document with provenance, text and chunk spans, streamed (each
     document is read from the store in a worker thread as the client takes the previous one)."""
-    assert ctx.principal is not None
-    service = await knowledge(state)
-    service.require_write(ctx.principal, kb)
     ctx.extra.update(kb=kb, action="export")
-    return StreamingResponse(service.export_jsonl(kb), media_type="application/x-ndjson")
+    return StreamingResponse(admitted.service.export_jsonl(kb), media_type="application/x-ndjson")
