@@ -99,6 +99,10 @@ async def test_lm_eval_local_completions_defaults_match_agadir_eval(
         api_key=server.admin_key,
         cache_path=tmp_path / "cache.sqlite",
         mcq_mode="loglik",
+        # one request at a time, as lm-eval sent them: this test compares accuracies, and on a
+        # slow machine eight concurrent long echo prompts can outlast a short client timeout
+        concurrency=1,
+        timeout=600.0,
     )
     report = await evaluate([Task(shipped.spec, shipped.path, items)], config)
     ours = report["tasks"][0]["metrics"]

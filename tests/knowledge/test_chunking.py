@@ -109,17 +109,27 @@ def test_bad_parameters() -> None:
         chunk_document(doc, max_tokens=10, overlap_tokens=10)
 
 
-def test_one_megabyte_under_a_second() -> None:
+def test_chunking_time_grows_linearly_with_size() -> None:
+    """1 MB costs about ten times 100 KB (a quadratic step would cost a hundred times).
+
+    A ratio measured in one process, not a wall-clock budget: the suite runs on machines of
+    any speed. The speed itself is measured in bench/ (docs/benchmarks.md)."""
     paragraph = (
         "تقع مدينة أكادير على ساحل المحيط الأطلسي، وهي مركز اقتصادي مهم. "
         "Le port d'Agadir est l'un des premiers ports de pêche du Maroc! Est-ce vrai? Oui.\n"
     )
-    text = paragraph * (1_000_000 // len(paragraph.encode()) + 1)
-    doc = assemble([text], "text")
-    began = time.perf_counter()
-    chunks = chunk_document(doc)
-    elapsed = time.perf_counter() - began
-    assert chunks and elapsed < 1.0, f"{elapsed:.2f} s for 1 MB"
+
+    def seconds(size: int) -> float:
+        doc = assemble([paragraph * (size // len(paragraph.encode()) + 1)], "text")
+        best = float("inf")
+        for _ in range(3):  # best of three: the least disturbed run
+            began = time.perf_counter()
+            assert chunk_document(doc)
+            best = min(best, time.perf_counter() - began)
+        return best
+
+    small, large = seconds(100_000), seconds(1_000_000)
+    assert large < 30 * small, f"1 MB took {large:.2f} s, 100 KB {small:.3f} s"
 
 
 _WORDS = st.sampled_from(
