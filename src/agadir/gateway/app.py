@@ -18,6 +18,7 @@ from agadir import __version__
 from agadir.audit import AuditUnavailableError
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy, apply_offline_switches
+from agadir.engines.llamacpp_metrics import PrefixCacheCollector
 from agadir.engines.manager import EngineManager
 from agadir.engines.upstream_metrics import UpstreamReplicaCollector
 from agadir.gateway.admin.router import router as admin_router
@@ -67,6 +68,7 @@ def create_app(
         governance=Governance(settings, dev_open=dev_open),
     )
     metrics.registry.register(UpstreamReplicaCollector(state.engines))
+    metrics.registry.register(PrefixCacheCollector(state.engines))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
