@@ -52,6 +52,12 @@ class LlamaCppSettings(BaseModel):
     threads: int = Field(0, ge=0, description="CPU threads; 0 means all cores.")
     n_ctx: int = Field(2048, ge=128, description="Context length per sequence, in tokens.")
     n_batch: int = Field(512, ge=16, description="Prompt tokens evaluated per step.")
+    prefix_cache_tokens: int = Field(
+        32768,
+        ge=0,
+        description="Evaluated tokens kept in idle sequences for reuse by requests that share "
+        "their prefix (least recently used dropped first); 0 turns the prefix cache off.",
+    )
     extra_buffers: Literal["auto", "on", "off"] = Field(
         "auto",
         description="ggml extra buffer types (weight repacking, AMX). 'auto' turns them off on "

@@ -208,3 +208,4 @@ def test_metrics_count_tokens(server: RunningServer, client: openai.OpenAI) -> N
     assert 'agadir_completion_tokens_total{model="echo"}' in text
     assert "agadir_requests_in_flight" in text
     assert f'agadir_engine_queue_depth{{model="{MODEL}"}}' in text
+    assert f'agadir_prefix_cache_reused_tokens_total{{model="{MODEL}"}}' in text

@@ -3,7 +3,8 @@
 The chat template comes from the GGUF itself (``tokenizer.chat_template``, rendered with
 Jinja2), so any instruct model registered in the store formats prompts the way it was trained.
 Generation happens in `BatchScheduler`'s thread; this class is the asyncio face of it.
-Limits: text only (no images/tools); prompt caching across requests is not done yet.
+Limits: text only (no images/tools). Prompt prefixes are reused across requests
+(`llamacpp.prefix_cache_tokens`, see llamacpp_prefix.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agadir.engines.base import (
     SamplingParams,
     unsupported,
 )
+from agadir.engines.llamacpp_prefix import CacheStats
 from agadir.engines.llamacpp_scheduler import BatchScheduler, Job, bridge
 from agadir.errors import ContextLengthExceededError, InvalidRequestError, ModelFileError
 from agadir.models.gguf import read_gguf_metadata
@@ -78,6 +80,7 @@ class LlamaCppEngine:
             n_seq=config.contexts,
             n_batch=config.n_batch,
             per_seq_ctx=self.per_seq_ctx,
+            prefix_cache_tokens=config.prefix_cache_tokens,
         )
         meta = self.model.metadata()
         self._template = meta.get("tokenizer.chat_template") or _CHATML
@@ -103,6 +106,10 @@ class LlamaCppEngine:
 
     def queue_depth(self) -> int:
         return self.scheduler.queue_depth()
+
+    def prefix_cache_stats(self) -> CacheStats:
+        """Hits and reused tokens of the prefix cache (for /metrics)."""
+        return self.scheduler.cache.stats
 
     def stats(self) -> dict[str, int]:
         """Sequences decoding now and requests waiting for a slot (for /healthz)."""

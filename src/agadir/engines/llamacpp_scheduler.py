@@ -8,7 +8,8 @@ for a free context — which keeps time-to-first-token low.
 One dedicated thread owns the llama.cpp context; it never blocks the event loop. Each request
 is a `Job` with its own sequence id, KV cells, sampler chain and output queue. Prompts are
 prefilled in chunks of at most `n_batch` tokens, interleaved with other sequences' decoding.
-A cancelled job (client gone) is dropped at the next step and its KV cells are freed.
+A cancelled job (client gone) is dropped at the next step. A finished job's KV cells stay on
+its sequence for the next request that shares a prefix with it (`PrefixCache`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import llama_cpp
 
 from agadir.engines.base import Delta, SamplingParams, TokenLogprob
+from agadir.engines.llamacpp_prefix import PrefixCache
 from agadir.engines.llamacpp_sampling import (
     Detokenizer,
     SamplerChain,
@@ -50,6 +52,7 @@ class Job:
     n_past: int = 0
     generated: int = 0
     last_token: int = -1
+    output: list[int] = field(default_factory=list)  # sampled tokens, in order
     sampler: SamplerChain | None = None
     detok: Detokenizer | None = None
     stops: StopMatcher | None = None
@@ -65,7 +68,16 @@ class Job:
 class BatchScheduler:
     """Owns the llama.cpp context and runs the decode loop in its own thread."""
 
-    def __init__(self, model: Any, ctx: Any, *, n_seq: int, n_batch: int, per_seq_ctx: int) -> None:
+    def __init__(
+        self,
+        model: Any,
+        ctx: Any,
+        *,
+        n_seq: int,
+        n_batch: int,
+        per_seq_ctx: int,
+        prefix_cache_tokens: int = 0,
+    ) -> None:
         self.model = model
         self.ctx = ctx
         self.vocab = model.vocab
@@ -77,6 +89,7 @@ class BatchScheduler:
         self.batch = llama_cpp.llama_batch_init(n_batch + n_seq, 0, 1)
         self._pending: deque[Job] = deque()
         self._active: dict[int, Job] = {}
+        self.cache = PrefixCache(n_seq, prefix_cache_tokens)
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="agadir-llamacpp", daemon=True)
@@ -120,33 +133,56 @@ class BatchScheduler:
                     self._step()
                 except Exception as exc:  # a failed decode ends the jobs in it, not the thread
                     for job in list(self._active.values()):
-                        self._finish(job, exc)
+                        self._finish(job, exc, keep=False)  # its cells are in doubt
 
     def _admit(self) -> None:
         free = [s for s in range(self.n_seq) if s not in self._active]
+        if free and self._pending:
+            self._drop_cut_prefixes(free)
         while free and self._pending:
             job = self._pending.popleft()
             if job.cancelled.is_set():
                 continue
-            job.seq_id = free.pop(0)
+            # echo scoring needs the logits of every prompt position: evaluate it all
+            job.seq_id, job.n_past = self.cache.choose(free, job.prompt, reuse=not job.score_prompt)
+            free.remove(job.seq_id)
+            if job.n_past == 0 or not llama_cpp.llama_memory_seq_rm(
+                self.memory, job.seq_id, job.n_past, -1
+            ):  # a recurrent model cannot cut a sequence short: start over
+                job.n_past = 0
+                llama_cpp.llama_memory_seq_rm(self.memory, job.seq_id, -1, -1)
             job.sampler = SamplerChain(self.vocab, job.params)
             job.detok = Detokenizer(self.vocab)
             job.stops = StopMatcher(job.params.stop)
-            llama_cpp.llama_memory_seq_rm(self.memory, job.seq_id, -1, -1)
             self._active[job.seq_id] = job
+
+    def _drop_cut_prefixes(self, free: list[int]) -> None:
+        """Forget free slots that no longer hold their cells from position 0: a sliding-window
+        cache drops old cells, and a prefix that lost its start is not reusable."""
+        for s in free:
+            if llama_cpp.llama_memory_seq_pos_min(self.memory, s) > 0:
+                self.cache.forget(s)
 
     def _reap_cancelled(self) -> None:
         for job in [j for j in self._active.values() if j.cancelled.is_set()]:
             self._release(job)
 
-    def _release(self, job: Job) -> None:
+    def _release(self, job: Job, *, keep: bool = True) -> None:
+        """Free the slot; its evaluated cells stay for the prefix cache unless `keep` is off."""
         self._active.pop(job.seq_id, None)
-        llama_cpp.llama_memory_seq_rm(self.memory, job.seq_id, -1, -1)
+        if keep and self.cache.enabled:
+            self.cache.store(job.seq_id, (job.prompt + job.output)[: job.n_past])
+        else:
+            self.cache.forget(job.seq_id)
+            llama_cpp.llama_memory_seq_rm(self.memory, job.seq_id, -1, -1)
+        for seq in self.cache.over_budget(set(self._active)):
+            self.cache.forget(seq)
+            llama_cpp.llama_memory_seq_rm(self.memory, seq, -1, -1)
         if job.sampler is not None:
             job.sampler.close()
 
-    def _finish(self, job: Job, outcome: Delta | BaseException) -> None:
-        self._release(job)
+    def _finish(self, job: Job, outcome: Delta | BaseException, *, keep: bool = True) -> None:
+        self._release(job, keep=keep)
         job.emit(outcome)
 
     def _step(self) -> None:
@@ -226,6 +262,7 @@ class BatchScheduler:
             return
         job.generated += 1
         job.last_token = token
+        job.output.append(token)
         if job.params.logprobs:
             piece = job.detok.piece(token).decode("utf-8", "replace")
             top = self._named(job, top_alternatives(lp, job.params.top_logprobs))

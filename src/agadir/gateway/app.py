@@ -20,6 +20,7 @@ from agadir.audit import AuditUnavailableError, load_or_create_key
 from agadir.audit.process_writer import ProcessAuditWriter
 from agadir.config import Settings, load_settings
 from agadir.egress import EgressPolicy, apply_offline_switches
+from agadir.engines.llamacpp_metrics import PrefixCacheCollector
 from agadir.engines.manager import EngineManager
 from agadir.engines.upstream_metrics import UpstreamReplicaCollector
 from agadir.gateway.admin.router import router as admin_router
@@ -101,6 +102,7 @@ def create_app(
         governance=build_governance(settings, dev_open=dev_open),
     )
     metrics.registry.register(UpstreamReplicaCollector(state.engines))
+    metrics.registry.register(PrefixCacheCollector(state.engines))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
