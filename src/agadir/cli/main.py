@@ -35,6 +35,7 @@ def _register() -> None:
         models,
         serve,
         tenants,
+        tune,
     )
     from agadir.cli import lang as lang_cmd
 
@@ -49,6 +50,7 @@ def _register() -> None:
     app.add_typer(audit.app, name="audit")
     app.add_typer(corpus.app, name="corpus")
     app.add_typer(kb.app, name="kb")
+    app.add_typer(tune.app, name="tune")
 
 
 def main() -> None:

@@ -31,9 +31,7 @@ def locate(base: str, models_dir: Path | None) -> tuple[Path | str, str]:
     if path.is_dir() and (path / "config.json").exists():
         return path, "hf-dir"
     if path.exists():
-        raise BaseModelError(
-            f"base {base!r} is neither a .gguf file nor a folder with config.json"
-        )
+        raise BaseModelError(f"base {base!r} is neither a .gguf file nor a folder with config.json")
     if models_dir is not None:
         from agadir.errors import ModelNotFoundError
         from agadir.models.store import ModelStore

@@ -93,7 +93,9 @@ def _read_chat(spec: ChatData, report: DataReport) -> Iterator[dict[str, Any]]:
             if problem:
                 report.note_bad(spec.path, number, problem)
                 continue
-            yield {"messages": [{"role": m["role"], "content": m["content"]} for m in row["messages"]]}
+            yield {
+                "messages": [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+            }
 
 
 def translation_prompt(templates: dict[str, str], source: str, target: str, text: str) -> str:

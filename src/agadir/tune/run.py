@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from agadir.tune.errors import INSTALL_HINT, TuneRecipeError, TuneUnavailableError
+from agadir.tune.deps import require_tune_extra
+from agadir.tune.errors import TuneRecipeError, TuneUnavailableError
 from agadir.tune.recipe import TuneRecipe
 
 # Used only when the base's tokenizer carries none (e.g. a bare BPE): ChatML-shaped turns.
@@ -40,19 +41,6 @@ class RunSummary:
     resumed_from: str | None
     stopped_early: bool
     output: str
-
-
-def require_tune_extra() -> None:
-    """Fail with the install command, not a ModuleNotFoundError, when the extra is missing."""
-    try:
-        import peft  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-        import trl  # noqa: F401
-    except ImportError as exc:
-        raise TuneUnavailableError(
-            f"`agadir tune` needs the tune extra ({exc.name} is missing): {INSTALL_HINT}"
-        ) from exc
 
 
 def resolve_device(requested: str, method: str) -> str:
@@ -118,7 +106,7 @@ def _config(recipe: TuneRecipe, device: str, checkpoints: Path) -> Any:
         dataset_text_field="text",
         save_only_model=False,
         # TRL turns checkpointing on by default; on small CPU runs it only costs time
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
     )
 
 
@@ -176,7 +164,9 @@ def run_recipe(
                 "train": len(split.train),
                 "eval": len(split.eval),
                 "bad_lines": len(report.bad),
-                "bad": [{"file": str(b.file), "line": b.line, "reason": b.reason} for b in report.bad],
+                "bad": [
+                    {"file": str(b.file), "line": b.line, "reason": b.reason} for b in report.bad
+                ],
             },
             ensure_ascii=False,
             indent=2,
@@ -199,7 +189,9 @@ def run_recipe(
     progress = RichProgressCallback(console)
     extra: list[Any] = [progress, *callbacks]
     if recipe.train.early_stop_patience is not None:
-        extra.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stop_patience))
+        extra.append(
+            EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stop_patience)
+        )
     trainer = SFTTrainer(
         model=base.model,
         args=_config(recipe, device, checkpoints),
