@@ -37,6 +37,7 @@ def locate(base: str, models_dir: Path | None) -> tuple[Path | str, str]:
         from agadir.models.store import ModelStore
 
         store = ModelStore(models_dir)
+        store.ensure_packaged()  # as `agadir models list` does: the packaged GGUF is a base too
         try:
             manifest = store.get(base)
         except ModelNotFoundError:
