@@ -86,3 +86,19 @@ def test_cli_refuses_clearly(case: str, expected: str, tmp_path: Path, tiny_mode
     assert result.returncode == 2, result.stderr
     assert expected in " ".join(result.stderr.split()), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_extra_gives_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from agadir.tune import deps
+    from agadir.tune.errors import TuneUnavailableError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        deps.importlib.util, "find_spec", lambda name: None if name == "trl" else real(name)
+    )
+    with pytest.raises(TuneUnavailableError) as err:
+        deps.require_tune_extra()
+    assert "trl missing" in err.value.message
+    assert "pip install 'torch==2.13.0' && pip install 'agadir[tune]'" in err.value.message
