@@ -25,6 +25,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $@
 
 $(DEVSTAMP): $(STAMP)
+	# the CPU torch first, so the `tune` extra's torch>=2.4 is already met and no CUDA build is pulled
+	$(BIN)/pip install --quiet 'torch==2.13.0'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 

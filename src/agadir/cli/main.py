@@ -35,6 +35,7 @@ def _register() -> None:
         models,
         serve,
         tenants,
+        tune,
     )
     from agadir.cli import eval as eval_cmd
     from agadir.cli import lang as lang_cmd
@@ -51,6 +52,7 @@ def _register() -> None:
     app.add_typer(corpus.app, name="corpus")
     app.add_typer(kb.app, name="kb")
     app.add_typer(eval_cmd.app, name="eval")
+    app.add_typer(tune.app, name="tune")
 
 
 def main() -> None:
