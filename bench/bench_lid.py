@@ -150,6 +150,16 @@ def lines_per_second(
     return len(texts) / statistics.median(times)
 
 
+def bucket_ece(texts: list[str], correct: np.ndarray, conf: np.ndarray) -> str:
+    """ECE within each length bucket (``-`` for an empty one): one temperature cannot fit all."""
+    n_words = np.array([len(t.split()) for t in texts])
+    cells = []
+    for lo, hi in ((0, 3), (4, 8), (9, 10**9)):
+        mask = (n_words >= lo) & (n_words <= hi)
+        cells.append(f"{ece(correct[mask], conf[mask]):.3f}" if mask.any() else "-")
+    return " / ".join(cells)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=default_data())
@@ -169,8 +179,11 @@ def main() -> None:
     except ImportError:
         print("py3langid not installed: pip install py3langid")
     cols = ("ary_Arab", "arb_Arab", "arq_Arab", "arz_Arab")
-    print("| set | system | macro-F1 | " + " | ".join(cols) + " | ary_Arab <=3 words | ECE |")
-    print("|---|---|---:|" + "---:|" * len(cols) + "---:|---:|")
+    print(
+        "| set | system | macro-F1 | " + " | ".join(cols)
+        + " | ary_Arab <=3 words | ECE | ECE <=3 / 4-8 / >8 words |"
+    )  # fmt: skip
+    print("|---|---|---:|" + "---:|" * len(cols) + "---:|---:|---:|")
     dev_pred: list[str] = []
     dev_conf = np.zeros(0)
     for title, rows in sets(args.data).items():
@@ -186,7 +199,7 @@ def main() -> None:
             short_cell = f"{short_f1:.3f}" if has_short else "-"
             print(
                 f"| {title} | {name} | {rep['macro']:.3f} | {cells} | {short_cell} "
-                f"| {ece(correct, conf):.3f} |"
+                f"| {ece(correct, conf):.3f} | {bucket_ece(rows.texts, correct, conf)} |"
             )
             if title == "dev.tsv" and name.endswith("(this branch)"):
                 dev_pred, dev_conf = pred, conf

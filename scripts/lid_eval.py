@@ -64,9 +64,15 @@ def report(model: LidModel, rows: Rows, title: str) -> dict[str, float]:
     correct = np.array([g == p for g, p in zip(gold, pred, strict=True)])
     calib = ece(correct, conf)
     print(f"\n### {title}: {len(rows)} lines, macro-F1 {overall['macro']:.4f}, ECE {calib:.4f}\n")
+    buckets = [bucket_of(t) for t in rows.texts]
+    per_bucket = []
+    for name, _, _ in BUCKETS:
+        mask = np.array([b == name for b in buckets])
+        if mask.any():
+            per_bucket.append(f"{name} words {ece(correct[mask], conf[mask]):.4f} ({mask.sum()})")
+    print("ECE per length bucket: " + ", ".join(per_bucket) + "\n")
     print("| label | F1 | " + " | ".join(f"F1 {name} words (n)" for name, _, _ in BUCKETS) + " |")
     print("|---|---:|" + "---:|" * len(BUCKETS))
-    buckets = [bucket_of(t) for t in rows.texts]
     for lab in [x for x in LABELS if x in set(gold)]:
         cells = []
         for name, _, _ in BUCKETS:

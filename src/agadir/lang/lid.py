@@ -9,6 +9,10 @@ shipped as ``lid_model.npz``). Decisions around the model:
   emoji, punctuation only), or when letters of another script (Cyrillic, CJK...) outnumber them.
 * Labels are restricted to the line's dominant script (an Arabic-script line is never
   ``fra_Latn``), which removes a whole class of cross-script errors on short lines.
+* Scores are divided by a temperature that depends on the line's length in words (one per
+  bucket of `LENGTH_EDGES`, fitted on held-out train lines by `scripts/train_lid.py`): a
+  three-word line and a thirty-word line are not equally certain, and one temperature for
+  both left long lines under-confident.
 * When the best probability is under `min_confidence`, ``und`` is put first with probability
   ``1 - best`` and the model's guesses follow, so callers can still see them.
 
@@ -32,6 +36,9 @@ from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_TFNG, UND, scrip
 
 MIN_LETTERS = 2
 DEFAULT_MIN_CONFIDENCE = 0.3
+#: Upper bounds (in whitespace-separated words) of the calibration length buckets: <= 3, 4-8,
+#: > 8. The same buckets as the training reports (`scripts/lid_data.BUCKETS`).
+LENGTH_EDGES = (3, 8)
 _ARTEFACT = "lid_model.npz"
 
 
@@ -48,6 +55,16 @@ class LidModel:
     #: Feature version 2 folds characters and adds marker-word features (see `_fold`,
     #: `lid_markers`); version 1 is the pre-folding model, kept loadable for benchmarks.
     features: int = 1
+    #: One temperature per length bucket (`LENGTH_EDGES`); ones for artefacts that shipped
+    #: their temperature folded into the weights.
+    temperatures: tuple[float, ...] = (1.0, 1.0, 1.0)
+
+    def inverse_temperature(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """``1 / T`` per line, from its word count (a line without words counts as short)."""
+        inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
+        cut = _features.MAX_CHARS
+        n_words = np.fromiter((len(t[:cut].split()) for t in texts), dtype=np.intp, count=len(texts))
+        return inv[np.searchsorted(np.asarray(LENGTH_EDGES), n_words, side="left")]
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
         """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
@@ -79,6 +96,11 @@ def load_model_file(path: Path) -> LidModel:
             bias = npz["bias"].astype(np.float32)
             words = int(npz["words"]) if "words" in npz.files else 0
             features = int(npz["features"]) if "features" in npz.files else 1
+            temps = (
+                tuple(float(x) for x in npz["temperatures"])
+                if "temperatures" in npz.files
+                else (1.0,) * (len(LENGTH_EDGES) + 1)
+            )
     except (OSError, KeyError, ValueError) as exc:
         raise LangModelError(
             f"LID model {_ARTEFACT} is missing or corrupt ({exc}); "
@@ -88,7 +110,9 @@ def load_model_file(path: Path) -> LidModel:
         raise LangModelError(f"LID model {_ARTEFACT} does not match this code; rebuild it.")
     weights = np.vstack([w16.astype(np.float32), np.zeros((1, len(labels)), np.float32)])
     scripts = np.array([script_of(lab) for lab in labels], dtype=np.int64)
-    return LidModel(weights, bias, bits, labels, scripts, words, features)
+    if len(temps) != len(LENGTH_EDGES) + 1:
+        raise LangModelError(f"LID model {_ARTEFACT} does not match this code; rebuild it.")
+    return LidModel(weights, bias, bits, labels, scripts, words, features, temps)
 
 
 def _check_texts(texts: Sequence[str]) -> None:
@@ -109,7 +133,7 @@ def probabilities(
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
     n_known = known.sum(axis=1)
     undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
-    z = model.logits(batch)
+    z = model.logits(batch) * model.inverse_temperature(texts)[:, None]
     z[model.label_scripts[None, :] != dominant[:, None]] = -np.inf
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
