@@ -138,6 +138,12 @@ def test_line_editing_in_a_real_terminal(server: RunningServer) -> None:
         _read_until(master, b"> ", seen)
         os.write(master, b"salam\x1b[D\x1b[Dxx\r")  # "sal|am": insert "xx" two to the left
         _read_until(master, b"salxxam\r\n", seen)
+        # Ctrl-D only once the reply is over and the next prompt is up: sent mid-reply, the
+        # terminal would swallow it as the line discipline's EOF before readline reads again
+        answered = seen.index(b"salxxam\r\n") + len(b"salxxam\r\n")
+        while b"> " not in seen[answered:]:
+            _read_until(master, b"> ", tail := bytearray())
+            seen.extend(tail)
         os.write(master, b"\x04")  # Ctrl-D
         assert proc.wait(timeout=60) == 0
     finally:
