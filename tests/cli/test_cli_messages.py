@@ -62,7 +62,7 @@ def test_translit_follows_the_script_of_each_line_by_default() -> None:
 
     result = CliRunner().invoke(app, ["translit"], input="ⴰⵣⵓⵍ\nsalam\n")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["azul", "سالام"]
+    assert result.output.splitlines() == ["azul", "سلام"]
     forced = CliRunner().invoke(app, ["translit", "-d", "tifinagh-latin"], input="ⴰⵣⵓⵍ\n")
     assert forced.output.splitlines() == ["azul"]
 
