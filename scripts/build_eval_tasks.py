@@ -420,7 +420,8 @@ def main() -> None:
     lines = [
         "# Shipped eval tasks: sources and licences",
         "",
-        "Built by `python scripts/build_eval_tasks.py` from the project's shared training data (its SOURCES.md gives source, commit and licence).",
+        "Built by `python scripts/build_eval_tasks.py` from the project's shared training data "
+        "(its SOURCES.md gives source, commit and licence).",
         "",
         "| task | samples | licence | source |",
         "|---|---:|---|---|",
