@@ -129,3 +129,17 @@ async def test_embeddings_404_lists_only_the_models_the_key_may_use(world: World
     headers = {"Authorization": f"Bearer {narrow.plaintext}"}
     r = await world.client.post("/v1/embeddings", json=body, headers=headers)
     assert r.status_code == 403 and "echo" not in r.json()["error"]["message"]
+
+
+async def test_a_key_without_kb_scope_lists_no_base_and_spends_no_request(world: World) -> None:
+    # the web page lists bases at sign-in: a chat-only key must keep its whole request budget
+    created = world.state.governance.keys.create("plain", "chat,models:*", limits=Limits(rpm=1))
+    headers = {"Authorization": f"Bearer {created.plaintext}"}
+    for _ in range(3):
+        r = await world.client.get("/v1/knowledge", headers=headers)
+        assert r.status_code == 200 and r.json()["data"] == [], r.text
+    body = {"model": "echo", "messages": [{"role": "user", "content": "salam"}], "max_tokens": 4}
+    first = await world.client.post("/v1/chat/completions", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    second = await world.client.post("/v1/chat/completions", json=body, headers=headers)
+    assert second.status_code == 429, second.text

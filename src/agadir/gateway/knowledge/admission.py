@@ -66,7 +66,12 @@ async def admit(
 
 
 async def admitted_tenant(ctx: Ctx, state: State) -> Admitted:
-    """A request on the tenant's bases as a whole (the list)."""
+    """A request on the tenant's bases as a whole (the list). A key with no `kb:` scope can
+    read no base, so its (empty) list reads no tenant data and costs no request: the web
+    page lists bases on sign-in, which must not spend a chat-only key's request budget."""
+    assert ctx.principal is not None
+    if not ctx.principal.scopes.kbs:
+        return Admitted(await knowledge(state))
     return await admit(state, ctx, None)
 
 
