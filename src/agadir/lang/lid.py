@@ -63,7 +63,9 @@ class LidModel:
         """``1 / T`` per line, from its word count (a line without words counts as short)."""
         inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
         cut = _features.MAX_CHARS
-        n_words = np.fromiter((len(t[:cut].split()) for t in texts), dtype=np.intp, count=len(texts))
+        n_words = np.fromiter(
+            (len(t[:cut].split()) for t in texts), dtype=np.intp, count=len(texts)
+        )
         return inv[np.searchsorted(np.asarray(LENGTH_EDGES), n_words, side="left")]
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
