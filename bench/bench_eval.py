@@ -35,20 +35,6 @@ from serve_harness import Server, agadir_server  # noqa: E402
 
 MODEL = "smollm2-135m-instruct"
 MCQ = "mcq-darija-translation"
-LM_EVAL_TASK = """\
-task: agadir_bench_mcq
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{question_lang}}}}: {{{{text}}}}\\n{{{{answer_lang}}}}:"
-doc_to_choice: choices
-doc_to_target: answer
-metric_list:
-  - metric: acc
-"""
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -72,11 +58,9 @@ def agadir_eval(
 def lm_eval(
     server: Server, key: str, model: str, tmp: Path, items: list[dict]
 ) -> tuple[float, float | str]:
-    data = tmp / "lm-items.jsonl"
-    data.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
-    tasks = tmp / "lm-tasks"
-    tasks.mkdir(exist_ok=True)
-    (tasks / "agadir_bench_mcq.yaml").write_text(LM_EVAL_TASK.format(data=data))
+    from agadir.evals.lm_eval_task import write_lm_eval_task
+
+    tasks = write_lm_eval_task(tmp / "lm", "agadir_bench_mcq", items)
     out = tmp / "lm-out"
     cmd = [sys.executable, "-m", "lm_eval", "--model", "local-completions", "--model_args",
            f"model={model},base_url={server.base}/v1/completions,auth_token={key}",

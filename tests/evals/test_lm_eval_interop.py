@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from agadir.evals.lm_eval_task import write_lm_eval_task
 from agadir.evals.runner import RunConfig
 from agadir.evals.session import evaluate
 from agadir.evals.task import Task, builtin_tasks, load_task
@@ -27,35 +28,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 MODEL = "smollm2-135m-instruct"
 ITEMS = 4  # 16 scored continuations: minutes on 2 busy CPU cores
 
-LM_EVAL_TASK = """\
-task: agadir_mcq_interop
-dataset_path: json
-dataset_kwargs:
-  data_files:
-    test: {data}
-test_split: test
-output_type: multiple_choice
-doc_to_text: "{{{{question_lang}}}}: {{{{text}}}}\\n{{{{answer_lang}}}}:"
-doc_to_choice: choices
-doc_to_target: answer
-metric_list:
-  - metric: acc
-    aggregation: mean
-    higher_is_better: true
-  - metric: acc_norm
-    aggregation: mean
-    higher_is_better: true
-"""
-
 
 def run_lm_eval(server: RunningServer, folder: Path, items: list[dict[str, object]]) -> dict:
     if importlib.util.find_spec("lm_eval") is None:
         pytest.fail("lm-eval is not installed: pip install 'agadir[dev]' (it is in the dev extra)")
-    data = folder / "items.jsonl"
-    data.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items))
-    tasks = folder / "tasks"
-    tasks.mkdir()
-    (tasks / "agadir_mcq_interop.yaml").write_text(LM_EVAL_TASK.format(data=data))
+    tasks = write_lm_eval_task(folder, "agadir_mcq_interop", items)
     out = folder / "out"
     args = [
         sys.executable,
