@@ -12,12 +12,12 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agadir.corpus.errors import RecipeError
 from agadir.corpus.pii_step import CorpusPiiMode
 from agadir.lang.labels import LABELS, UND
+from agadir.strict_yaml import load_strict
 
 
 class _Strict(BaseModel):
@@ -118,51 +118,7 @@ class Recipe(_Strict):
         return copy
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """Field names valid at ``loc`` (the parent of the offending key)."""
-    current: type[BaseModel] = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(str(part))
-        if field is None:
-            break
-        ann = field.annotation
-        inner = getattr(ann, "__args__", (ann,))
-        nested = [a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not nested:
-            break
-        current = nested[0]
-    return sorted(current.model_fields)
-
-
-def _explain(exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            allowed = ", ".join(_allowed_keys(Recipe, loc[:-1]))
-            lines.append(f"unknown key {where!r}; allowed here: {allowed}")
-        elif err["type"] == "literal_error" or err["type"] == "enum":
-            lines.append(f"{where}: {err['msg']}")
-        else:
-            lines.append(f"{where}: {err['msg']}")
-    return "; ".join(lines)
-
-
 def load_recipe(path: Path) -> Recipe:
     """Parse and validate a recipe file; `RecipeError` names the key and the allowed values."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RecipeError(f"cannot read recipe {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise RecipeError(f"recipe {path} must be a mapping of keys, got {type(raw).__name__}")
-    try:
-        recipe = Recipe.model_validate(raw)
-    except ValidationError as exc:
-        raise RecipeError(f"recipe {path}: {_explain(exc)}") from exc
+    recipe = load_strict(path, Recipe, RecipeError)
     return recipe.resolve(Path(path).resolve().parent)

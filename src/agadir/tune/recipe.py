@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from agadir.strict_yaml import load_strict
 from agadir.tune.errors import TuneRecipeError
 
 Method = Literal["lora", "qlora", "full", "cpt"]
@@ -115,51 +115,11 @@ class TuneRecipe(_Strict):
         return copy
 
 
-def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
-    """Field names of the model that owns the key at ``loc`` (walking nested models)."""
-    model: type[BaseModel] = TuneRecipe
-    kinds: dict[str, type[BaseModel]] = {"chat": ChatData, "parallel": ParallelData}
-    kinds["corpus"] = CorpusData
-    for part in loc:
-        if model is TuneRecipe and str(part) in kinds:  # pydantic puts the union's tag in loc
-            model = kinds[str(part)]
-            continue
-        field = model.model_fields.get(str(part)) if not isinstance(part, int) else None
-        if field is None:
-            continue
-        candidates = getattr(field.annotation, "__args__", (field.annotation,))
-        models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if models:
-            model = models[0]
-    return sorted(model.model_fields)
-
-
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc)
-        if err["type"] == "extra_forbidden":
-            problems.append(f"unknown key {where!r}; allowed here: {', '.join(_fields_at(loc))}")
-        else:
-            problems.append(f"{where}: {err['msg']}")
-    return "; ".join(problems)
-
-
 def load_tune_recipe(path: Path) -> TuneRecipe:
     """Parse and validate a recipe; `TuneRecipeError` names the key and what is allowed."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TuneRecipeError(f"cannot read recipe {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise TuneRecipeError(f"recipe {path} is not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise TuneRecipeError(f"recipe {path} must be a mapping of keys, got {type(raw).__name__}")
-    try:
-        recipe = TuneRecipe.model_validate(raw)
-    except ValidationError as exc:
-        raise TuneRecipeError(f"recipe {path}: {_describe(exc)}") from exc
+    kinds: dict[str, type[BaseModel]] = {"chat": ChatData, "parallel": ParallelData}
+    kinds["corpus"] = CorpusData
+    recipe = load_strict(path, TuneRecipe, TuneRecipeError, tags=kinds)
     if recipe.method == "cpt" and any(d.kind != "corpus" for d in recipe.data):
         raise TuneRecipeError(f"recipe {path}: method 'cpt' reads only data of kind 'corpus'")
     if recipe.method != "cpt" and any(d.kind == "corpus" for d in recipe.data):
