@@ -3,6 +3,12 @@
 Sources of models, in order: the model store (packaged defaults and `agadir models add`),
 upstream servers from settings, and the echo engine when enabled. Loading is guarded by one
 lock per model so concurrent first requests load a model once.
+
+The store is re-read when its folder changes (`ModelStore.signature`, one directory scan),
+checked when models are listed and when a request names a model this server does not know:
+`agadir models add` / `remove` and `agadir tune export` take effect on a running server
+without a restart. A model removed or re-registered under the same name is dropped from the
+loaded engines (requests already running keep theirs); the next request loads the new file.
 """
 
 from __future__ import annotations
@@ -35,6 +41,14 @@ class ModelEntry:
     manifest: ModelManifest | None = None
 
 
+def _weights(entry: ModelEntry | None) -> tuple[str, str, str] | None:
+    """What an engine was loaded from (an eval summary added to a manifest changes nothing)."""
+    if entry is None or entry.manifest is None:
+        return None
+    m = entry.manifest
+    return (m.engine, m.path, m.sha256)
+
+
 class EngineManager:
     def __init__(self, settings: Settings, store: ModelStore, *, enable_echo: bool = False) -> None:
         self.settings = settings
@@ -45,10 +59,17 @@ class EngineManager:
         # upstreams whose context length is not known yet: asked on each use until one answers
         self._discovering: dict[str, UpstreamEngine] = {}
         self._enable_echo = enable_echo
+        self._signature: tuple[tuple[str, int, int], ...] = ()
         self.refresh()
+
+    def sync(self) -> None:
+        """Re-read the store if its folder changed since the last read."""
+        if self.store.signature() != self._signature:
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read the store and settings (after `models add` / `remove`)."""
+        self._signature = self.store.signature()
         entries: dict[str, ModelEntry] = {}
         for m in self.store.manifests():
             entries[m.name] = ModelEntry(
@@ -80,6 +101,9 @@ class EngineManager:
             entries["echo"] = ModelEntry(
                 "echo", "echo", tuple(echo.capabilities), 8192, None, "agadir", echo
             )
+        for name, old in self._entries.items():
+            if _weights(old) != _weights(entries.get(name)):
+                self._engines.pop(name, None)  # removed or replaced: load the new file on use
         self._entries = entries
 
     def _usable_context(self, manifest: ModelManifest) -> int:
@@ -90,10 +114,14 @@ class EngineManager:
         return manifest.context_length
 
     def entries(self) -> list[ModelEntry]:
+        self.sync()
         return list(self._entries.values())
 
     def entry(self, name: str) -> ModelEntry:
         found = self._entries.get(name)
+        if found is None:
+            self.sync()
+            found = self._entries.get(name)
         if found is None:
             known = ", ".join(sorted(self._entries)) or "none"
             raise ModelNotFoundError(
