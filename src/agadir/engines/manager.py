@@ -4,8 +4,9 @@ Sources of models, in order: the model store (packaged defaults and `agadir mode
 upstream servers from settings, and the echo engine when enabled. Loading is guarded by one
 lock per model so concurrent first requests load a model once.
 
-The store is re-read when its folder changes (`ModelStore.signature`, one directory scan),
-checked when models are listed and when a request names a model this server does not know:
+The store is re-read when its folder changes (`ModelStore.signature`, one directory scan of
+~10-50 us), checked when models are listed, when a request names a model this server does not
+know, and at most once a second on the generation path (so a removed model stops answering):
 `agadir models add` / `remove` and `agadir tune export` take effect on a running server
 without a restart. A model removed or re-registered under the same name is dropped from the
 loaded engines (requests already running keep theirs); the next request loads the new file.
@@ -14,6 +15,7 @@ loaded engines (requests already running keep theirs); the next request loads th
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,9 @@ from agadir.models.store import ModelStore
 
 if TYPE_CHECKING:
     from agadir.engines.upstream import UpstreamEngine
+
+#: How stale the model list may be on the generation path (listing checks every time).
+STORE_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,16 @@ class EngineManager:
         self._discovering: dict[str, UpstreamEngine] = {}
         self._enable_echo = enable_echo
         self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._checked = 0.0
         self.refresh()
 
-    def sync(self) -> None:
-        """Re-read the store if its folder changed since the last read."""
+    def sync(self, max_age: float = 0.0) -> None:
+        """Re-read the store if its folder changed since the last read; `max_age`: skip the
+        check when the last one is more recent than this many seconds."""
+        now = time.monotonic()
+        if max_age and now - self._checked < max_age:
+            return
+        self._checked = now
         if self.store.signature() != self._signature:
             self.refresh()
 
@@ -113,8 +124,9 @@ class EngineManager:
             return min(manifest.context_length, self.settings.llamacpp.n_ctx)
         return manifest.context_length
 
-    def entries(self) -> list[ModelEntry]:
-        self.sync()
+    def entries(self, max_age: float = 0.0) -> list[ModelEntry]:
+        """Every model offered, the store checked first (at most `max_age` seconds ago)."""
+        self.sync(max_age)
         return list(self._entries.values())
 
     def entry(self, name: str) -> ModelEntry:
