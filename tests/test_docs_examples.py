@@ -97,11 +97,7 @@ def _point_at(body: str, server: RunningServer) -> str:
 
 
 # Files whose examples do not pass yet, with why: reported, not hidden (each is an xfail).
-PENDING = {
-    "README.md": "the tour's run did not finish within 10 min on the shared 2-core host; "
-    "likely the openai streaming snippet, which sets no max_tokens on the packaged model; "
-    "find the slow block and fix or mark it",
-}
+PENDING: dict[str, str] = {}
 
 ALL = [(p, examples(p)) for p in FILES]
 RUNNABLE = [

@@ -20,7 +20,7 @@ from agadir.gateway.state import GatewayState
 from agadir.governance import Limits
 from tests.knowledge.conftest import write
 
-SCOPES = "kb:agri,admin,lang,embeddings,models:echo"
+SCOPES = "kb:agri,admin,lang,embeddings,completions,models:*"
 EMAIL = "a.b@example.ma"
 
 
@@ -33,17 +33,19 @@ class Route:
     def with_text(self, text: str) -> Route:
         """The same request, its text field replaced (routes that carry text)."""
         assert self.body is not None
-        field = "query" if "query" in self.body else "input"
+        field = next(f for f in ("query", "input", "prompt") if f in self.body)
         return Route(self.method, self.path, {**self.body, field: text})
 
 
 JOB = "/v1/knowledge/agri/jobs/{job}"
+UPLOAD = "/v1/knowledge/notes/documents?background=false"  # the report, not a job
 READS = [
     Route("GET", "/v1/knowledge"),
     Route("GET", "/v1/knowledge/agri"),
     Route("GET", "/v1/knowledge/agri/documents"),
     Route("GET", "/v1/knowledge/agri/export"),
     Route("GET", JOB),
+    Route("POST", "/detokenize", {"tokens": [1, 2, 3]}),
 ]
 TEXTS = [
     Route("POST", "/v1/knowledge/agri/search", {"query": "tomates"}),
@@ -51,6 +53,7 @@ TEXTS = [
     Route("POST", "/v1/lang/transliterate", {"input": "salam"}),
     Route("POST", "/v1/lang/normalize", {"input": "salam"}),
     Route("POST", "/v1/embeddings", {"model": "echo", "input": "tomates"}),
+    Route("POST", "/tokenize", {"prompt": "tomates"}),
 ]
 
 
@@ -143,3 +146,33 @@ async def test_a_key_without_kb_scope_lists_no_base_and_spends_no_request(world:
     assert first.status_code == 200, first.text
     second = await world.client.post("/v1/chat/completions", json=body, headers=headers)
     assert second.status_code == 429, second.text
+
+
+async def test_writes_that_add_data_count_a_request_and_erasure_never_waits(world: World) -> None:
+    key = world.key("plain", Limits(rpm=2))
+    body = {"name": "notes", "purpose": "advice", "legal_basis": "public"}
+    created = await world.client.post("/v1/knowledge", json=body, headers=key)
+    assert created.status_code == 201, created.text
+    files = {"files": ("note.md", b"# Note\n\nArgan en juin.\n", "text/markdown")}
+    uploaded = await world.client.post(UPLOAD, files=files, headers=key)
+    assert uploaded.status_code == 200, uploaded.text
+    again = await world.client.post(UPLOAD, files=files, headers=key)
+    assert again.status_code == 429, again.text
+    refused = await world.client.post("/v1/knowledge", json={**body, "name": "b"}, headers=key)
+    assert refused.status_code == 429, refused.text
+    erased = await world.client.delete("/v1/knowledge/notes", headers=key)  # budget spent
+    assert erased.status_code == 200 and erased.json()["deleted"], erased.text
+
+
+async def test_detokenized_text_passes_the_output_pii_policy(world: World) -> None:
+    state = world.state
+    state.governance.tenants.create("masked", pii_mode="mask")
+    key = world.key("masked")
+    tokens = await world.client.post("/tokenize", json={"prompt": f"mail {EMAIL}"}, headers=key)
+    assert tokens.status_code == 200, tokens.text
+    engine = await state.engines.get(state.settings.model)
+    raw = await engine.encode(f"mail {EMAIL}", add_special=False)  # type: ignore[attr-defined]
+    assert tokens.json()["tokens"] != raw  # the masked text was tokenized, not the address
+    text = await world.client.post("/detokenize", json={"tokens": raw}, headers=key)
+    assert text.status_code == 200, text.text
+    assert EMAIL not in text.json()["prompt"] and "mail" in text.json()["prompt"]

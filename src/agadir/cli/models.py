@@ -95,13 +95,13 @@ def _server_running(settings: Settings) -> str | None:
 
 
 def _note_running_server(settings: Settings, console: Console) -> None:
-    """A running server read the model list at start: say so rather than let a user wonder
-    why the new model is 'not found' (or a removed one still answers)."""
+    """A running server re-reads the store when it changes: say so, so that a user does not
+    restart it for nothing (a request already running keeps the model it started with)."""
     url = _server_running(settings)
     if url:
         console.print(
-            f"[yellow]A server is running at {url}; it reads the model list at start. "
-            "Restart it (stop it, then `agadir serve`) to apply this change.[/]"
+            f"The server running at {url} applies this change at its next request "
+            "(no restart needed)."
         )
 
 

@@ -3,11 +3,19 @@
 Sources of models, in order: the model store (packaged defaults and `agadir models add`),
 upstream servers from settings, and the echo engine when enabled. Loading is guarded by one
 lock per model so concurrent first requests load a model once.
+
+The store is re-read when its folder changes (`ModelStore.signature`, one directory scan of
+~10-50 us), checked when models are listed, when a request names a model this server does not
+know, and at most once a second on the generation path (so a removed model stops answering):
+`agadir models add` / `remove` and `agadir tune export` take effect on a running server
+without a restart. A model removed or re-registered under the same name is dropped from the
+loaded engines (requests already running keep theirs); the next request loads the new file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -20,6 +28,9 @@ from agadir.models.store import ModelStore
 
 if TYPE_CHECKING:
     from agadir.engines.upstream import UpstreamEngine
+
+#: How stale the model list may be on the generation path (listing checks every time).
+STORE_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,14 @@ class ModelEntry:
     manifest: ModelManifest | None = None
 
 
+def _weights(entry: ModelEntry | None) -> tuple[str, str, str] | None:
+    """What an engine was loaded from (an eval summary added to a manifest changes nothing)."""
+    if entry is None or entry.manifest is None:
+        return None
+    m = entry.manifest
+    return (m.engine, m.path, m.sha256)
+
+
 class EngineManager:
     def __init__(self, settings: Settings, store: ModelStore, *, enable_echo: bool = False) -> None:
         self.settings = settings
@@ -45,10 +64,23 @@ class EngineManager:
         # upstreams whose context length is not known yet: asked on each use until one answers
         self._discovering: dict[str, UpstreamEngine] = {}
         self._enable_echo = enable_echo
+        self._signature: tuple[tuple[str, int, int], ...] = ()
+        self._checked = 0.0
         self.refresh()
+
+    def sync(self, max_age: float = 0.0) -> None:
+        """Re-read the store if its folder changed since the last read; `max_age`: skip the
+        check when the last one is more recent than this many seconds."""
+        now = time.monotonic()
+        if max_age and now - self._checked < max_age:
+            return
+        self._checked = now
+        if self.store.signature() != self._signature:
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-read the store and settings (after `models add` / `remove`)."""
+        self._signature = self.store.signature()
         entries: dict[str, ModelEntry] = {}
         for m in self.store.manifests():
             entries[m.name] = ModelEntry(
@@ -80,6 +112,9 @@ class EngineManager:
             entries["echo"] = ModelEntry(
                 "echo", "echo", tuple(echo.capabilities), 8192, None, "agadir", echo
             )
+        for name, old in self._entries.items():
+            if _weights(old) != _weights(entries.get(name)):
+                self._engines.pop(name, None)  # removed or replaced: load the new file on use
         self._entries = entries
 
     def _usable_context(self, manifest: ModelManifest) -> int:
@@ -89,11 +124,16 @@ class EngineManager:
             return min(manifest.context_length, self.settings.llamacpp.n_ctx)
         return manifest.context_length
 
-    def entries(self) -> list[ModelEntry]:
+    def entries(self, max_age: float = 0.0) -> list[ModelEntry]:
+        """Every model offered, the store checked first (at most `max_age` seconds ago)."""
+        self.sync(max_age)
         return list(self._entries.values())
 
     def entry(self, name: str) -> ModelEntry:
         found = self._entries.get(name)
+        if found is None:
+            self.sync()
+            found = self._entries.get(name)
         if found is None:
             known = ", ".join(sorted(self._entries)) or "none"
             raise ModelNotFoundError(

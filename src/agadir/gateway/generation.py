@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agadir.engines.base import Engine, unsupported
-from agadir.engines.manager import ModelEntry
+from agadir.engines.manager import STORE_CHECK_S, ModelEntry
 from agadir.errors import ModelNotFoundError
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.state import GatewayState
@@ -22,7 +22,9 @@ def visible_entry(state: GatewayState, ctx: RequestContext, model: str) -> Model
     principal = ctx.principal
     assert principal is not None, "authenticate first"
     principal.require_model(model)
-    entries = {e.name: e for e in state.engines.entries()}
+    entries = {e.name: e for e in state.engines.entries(STORE_CHECK_S)}
+    if model not in entries:  # maybe just registered: check the store now
+        entries = {e.name: e for e in state.engines.entries()}
     entry = entries.get(model)
     if entry is None:
         visible = sorted(n for n in entries if principal.allows(f"models:{n}"))

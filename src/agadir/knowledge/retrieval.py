@@ -18,7 +18,19 @@ otherwise crowd out the other sources a reader (and the model) should see.
 
 Why an Arabizi variant: a query in Latin-script Darija shares almost no terms with Arabic
 documents and the encoder was not trained on Arabizi, so when LID says `ary_Latn` the query is
-also searched through its best Arabic-script transliteration, each variant adding its lists.
+also searched through its best Arabic-script transliteration of its content words (function
+words such as `imta`, `wach` are dropped first: their transliteration is noise), each variant
+adding its lists.
+
+Why a name variant: a French or English question names Moroccan places and bodies in Latin
+letters ("Jemaa el-Fna") that an Arabic document spells in Arabic script. Its capitalised words
+that no lexical candidate holds in Latin letters are transliterated too and searched by BM25
+only (a list of names is no sentence for the encoder); a name the bases already spell in Latin
+letters ("Souss" in a French note) is matched as is, and its Arabic reading, a guess that may
+be a homograph (سوس, weevil), is not searched. For the names, coverage counts only the
+readings found in some lexical candidate: a name's reading is a guess, and a guessed spelling
+that no passage holds says nothing about any passage. (Applied to the Arabizi variant too, the
+same rule let one common word found, "certificate", boost the wrong note: measured, dropped.)
 """
 
 from __future__ import annotations
@@ -52,6 +64,8 @@ RRF_K = 60
 BETA = 0.3  # lexical weight next to cosine (which spans ~0.1-0.5 with this encoder)
 PER_DOCUMENT = 1
 _ARABIZI_DIGIT = re.compile(r"[a-z][2379]|[2379][a-z]", re.IGNORECASE)
+_NAME = re.compile(r"(?<![\w'])[A-Z][a-z]{2,}")  # a capitalised Latin word: a likely name
+_LATIN_LANGS = ("fra_Latn", "eng_Latn", "spa_Latn")
 Fused = list[tuple[int, float, dict[str, int]]]
 
 
@@ -70,16 +84,42 @@ def query_language(query: str) -> str:
     return identify(query, k=1)[0][0]
 
 
+def _arabic_reading(words: list[str]) -> str:
+    from agadir.lang import arabizi_to_arabic
+
+    return arabizi_to_arabic(" ".join(words))[0][0] if words else ""
+
+
 def query_variants(query: str, lang: str | None = None) -> list[str]:
-    """The query, plus its Arabic-script reading when it is Arabizi."""
+    """The query, plus the Arabic-script reading of its content words when it is Arabizi."""
     lang = lang or query_language(query)
     if lang == "ary_Latn" or (lang == "und" and _ARABIZI_DIGIT.search(query)):
-        from agadir.lang import arabizi_to_arabic
-
-        arabic = arabizi_to_arabic(query)[0][0]
+        arabic = _arabic_reading([w for w in query.split() if terms(w)])
         if arabic and arabic != query:
             return [query, arabic]
     return [query]
+
+
+Names = list[tuple[str, str]]  # (the name's index term, its Arabic-script reading)
+
+
+def query_names(query: str, lang: str | None = None) -> Names:
+    """The names (capitalised words) of a French/English/Spanish query, with their readings."""
+    lang = lang or query_language(query)
+    if lang not in _LATIN_LANGS:
+        return []
+    out: Names = []
+    for word in dict.fromkeys(w.lower() for w in _NAME.findall(query)):
+        term = terms(word)
+        arabic = _arabic_reading([word]) if term else ""
+        if arabic:
+            out.append((term[0], arabic))
+    return out
+
+
+def _plan(query: str, lang: str | None) -> tuple[list[str], Names]:
+    lang = lang or query_language(query)
+    return query_variants(query, lang), query_names(query, lang)
 
 
 def fuse_rrf(rankings: dict[str, list[Hit]], k: int = RRF_K) -> Fused:
@@ -146,21 +186,22 @@ class HybridRetriever:
         """The best `k` passages of `query` within the readable bases `kbs`."""
         if not kbs or not query.strip():
             return []
-        variants = await asyncio.to_thread(query_variants, query, lang)
+        variants, names = await asyncio.to_thread(_plan, query, lang)
         vectors = await self.embed(variants) if mode != "bm25" else None
         # Everything after the encoder in one worker-thread hop: on a busy 2-core host each
         # hop back to the event loop costs more than the SQL and the matrix product.
-        return await asyncio.to_thread(self._retrieve, variants, vectors, kbs, mode, k)
+        return await asyncio.to_thread(self._retrieve, variants, names, vectors, kbs, mode, k)
 
     def _retrieve(
         self,
         variants: list[str],
+        names: Names,
         vectors: npt.NDArray[np.float32] | None,
         kbs: list[str],
         mode: Mode,
         k: int,
     ) -> list[Retrieved]:
-        fused = self._search(variants, vectors, kbs, mode, k)
+        fused = self._search(variants, names, vectors, kbs, mode, k)
         ids = [cid for cid, _, _ in fused]
         found = passages(self.store, ids, kbs)
         similarity: dict[int, float] = {}
@@ -175,12 +216,14 @@ class HybridRetriever:
     def _search(
         self,
         variants: list[str],
+        names: Names,
         vectors: npt.NDArray[np.float32] | None,
         kbs: list[str],
         mode: Mode,
         k: int,
     ) -> Fused:
         rankings: dict[str, list[Hit]] = {}
+        relaxed = -1  # the variant whose coverage counts only spellings some hit holds
         depth = max(self.depth, k * 2)
         # The dense product (numpy) and the FTS query (SQLite) both release the GIL: run them
         # side by side, all query variants in one pass over the memory-bound matrices.
@@ -192,24 +235,46 @@ class HybridRetriever:
         if mode != "dense":
             for i, variant in enumerate(variants):
                 rankings[f"bm25:{i}"] = bm25(self.store, kbs, terms(variant), depth)
+            unseen = self._unseen(names, rankings)
+            if unseen:
+                relaxed = len(variants)
+                variants = [*variants, " ".join(unseen)]
+                rankings[f"bm25:{len(variants) - 1}"] = bm25(
+                    self.store, kbs, terms(variants[-1]), depth
+                )
         if dense is not None:
             for i, hits in enumerate(dense.result()):
                 rankings[f"dense:{i}"] = hits
         if self.fusion == "rrf" or mode != "hybrid":
             fused = fuse_rrf(rankings)  # one kind of list: RRF is just its (merged) order
         else:
-            fused = fuse_weighted(rankings, self._coverage(variants, rankings))
+            fused = fuse_weighted(rankings, self._coverage(variants, rankings, relaxed))
         return self._per_document(fused, k)
 
-    def _coverage(self, variants: list[str], rankings: dict[str, list[Hit]]) -> dict[int, float]:
-        """Share of a query's distinct terms found in each BM25 hit (best over variants)."""
+    def _unseen(self, names: Names, rankings: dict[str, list[Hit]]) -> list[str]:
+        """Readings of the names that no lexical candidate holds in Latin letters."""
+        if not names:
+            return []
+        ids = sorted({h.chunk_id for hs in rankings.values() for h in hs})
+        held = set(" ".join(terms_of(self.store, ids).values()).split())
+        return [arabic for term, arabic in names if term not in held]
+
+    def _coverage(
+        self, variants: list[str], rankings: dict[str, list[Hit]], relaxed: int = -1
+    ) -> dict[int, float]:
+        """Share of a query's distinct terms found in each BM25 hit (best over variants; for
+        the names variant `relaxed`, of its spellings that some hit holds: module notes)."""
         ids = sorted({h.chunk_id for n, hs in rankings.items() if n.startswith("bm25") for h in hs})
-        wanted = [w for w in (set(terms(v)) for v in variants) if w]
-        out: dict[int, float] = {}
-        for cid, words in terms_of(self.store, ids).items():
-            have = set(words.split())
-            out[cid] = max((len(w & have) / len(w) for w in wanted), default=0.0)
-        return out
+        held = {cid: set(words.split()) for cid, words in terms_of(self.store, ids).items()}
+        seen = set().union(*held.values()) if held else set()
+        wanted = [
+            set(terms(v)) & seen if i == relaxed else set(terms(v)) for i, v in enumerate(variants)
+        ]
+        wanted = [w for w in wanted if w]
+        return {
+            cid: max((len(w & have) / len(w) for w in wanted), default=0.0)
+            for cid, have in held.items()
+        }
 
     def _per_document(self, fused: Fused, k: int) -> Fused:
         """The best `k`, at most `per_document` from one document."""

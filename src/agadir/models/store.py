@@ -91,6 +91,24 @@ class ModelStore:
         except ValueError:
             return None
 
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        """What changes whenever a manifest is added, removed or rewritten (names, sizes and
+        modification times): one directory scan, cheap enough to check on every listing, so a
+        running server notices `models add` (or `tune export`) without a restart."""
+        try:
+            entries = list(os.scandir(self.dir))
+        except OSError:
+            return ()
+        found = []
+        for entry in entries:
+            if entry.name.endswith(".json"):
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue  # removed while listing: the next check sees the settled state
+                found.append((entry.name, st.st_size, st.st_mtime_ns))
+        return tuple(sorted(found))
+
     def manifests(self) -> list[ModelManifest]:
         if not self.dir.is_dir():
             return []

@@ -7,6 +7,10 @@ rate (a request counts: 429 when spent), and the tenant's PII policy on any text
 carries (a search query: block gives the 400; mask/pseudonymise: the search runs on the masked
 query, and the audit record holds the query as the policy left it, hashed with the audit key
 in `hash` mode). The routes take these as FastAPI dependencies, so none can skip a step.
+
+Writes that add data (creating a base, uploading documents) count a request the same way,
+after the key's right to do them. Stopping and erasing (cancelling an ingestion job, removing
+a document or a base) do not: a key that has spent its budget can always take data out.
 """
 
 from __future__ import annotations
@@ -91,3 +95,10 @@ async def admitted_search(
     """The search request once admitted, its query after the tenant's input PII policy."""
     admitted = await admit(state, ctx, kb, texts=[body.query])
     return admitted, body.model_copy(update={"query": admitted.texts[0]})
+
+
+async def admitted_creator(ctx: Ctx, state: State) -> Admitted:
+    """A request that creates a base: the `admin` scope, then a request counted."""
+    assert ctx.principal is not None
+    ctx.principal.require("admin")
+    return await admit(state, ctx, None)

@@ -13,6 +13,7 @@ from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.knowledge.access import knowledge
 from agadir.gateway.knowledge.admission import (
     Admitted,
+    admitted_creator,
     admitted_owner,
     admitted_reader,
     admitted_search,
@@ -40,6 +41,7 @@ State = Annotated[GatewayState, Depends(get_state)]
 Tenant = Annotated[Admitted, Depends(admitted_tenant)]
 Reader = Annotated[Admitted, Depends(admitted_reader)]
 Owner = Annotated[Admitted, Depends(admitted_owner)]
+Creator = Annotated[Admitted, Depends(admitted_creator)]
 Search = Annotated[tuple[Admitted, SearchRequest], Depends(admitted_search)]
 
 
@@ -68,9 +70,9 @@ async def list_bases(ctx: Ctx, admitted: Tenant) -> Response:
 
 
 @router.post("", status_code=201)
-async def create_base(body: CreateBaseRequest, ctx: Ctx, state: State) -> Response:
+async def create_base(body: CreateBaseRequest, ctx: Ctx, admitted: Creator) -> Response:
     assert ctx.principal is not None
-    service = await knowledge(state)
+    service = admitted.service
     base = service.create_base(
         ctx.principal,
         body.name,
@@ -111,14 +113,14 @@ async def list_documents(kb: str, admitted: Reader) -> Response:
 async def upload_documents(
     kb: str,
     ctx: Ctx,
-    state: State,
+    admitted: Owner,
     files: Annotated[list[UploadFile], File()],
     background: bool | None = None,
 ) -> Response:
     """Ingest uploaded files. Small uploads answer 200 with each file's outcome (added,
     unchanged, skipped + why); big ones (or `?background=true`) answer 202 with a job."""
     assert ctx.principal is not None
-    service = await knowledge(state)
+    service = admitted.service
     job = await service.upload(ctx.principal, kb, files, background=background)
     ctx.extra.update(kb=kb, action="ingest", job=job.id)
     if not job.finished:
