@@ -92,6 +92,7 @@ except openai.AuthenticationError as error:
 # و`udp` و`udp6`. نجمع مقابس الخادم وأبنائه (كاتب التدقيق) ونقرأ عناوينها البعيدة: يجب أن يكون
 # كل عنوان هو الحلقة المحلية، أو فارغاً لمقبس في وضع الاستماع.
 
+
 # %%
 def children(pid: int) -> list[int]:
     found = [pid]

@@ -93,6 +93,7 @@ except openai.AuthenticationError as error:
 # children (the audit writer) and read their remote addresses: each must be loopback, or
 # empty for a listening socket.
 
+
 # %%
 def children(pid: int) -> list[int]:
     found = [pid]

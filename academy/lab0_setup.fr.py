@@ -97,6 +97,7 @@ except openai.AuthenticationError as error:
 # enfants (l'écrivain d'audit) et on lit leurs adresses distantes : chacune doit être la
 # boucle locale, ou vide pour une socket en écoute.
 
+
 # %%
 def children(pid: int) -> list[int]:
     found = [pid]

@@ -102,7 +102,7 @@ except openai.BadRequestError as error:
 
 # %%
 answered = 1
-for attempt in range(5):
+for _ in range(5):
     raw = httpx.post(
         f"{base_url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {coop_key}"},
@@ -156,7 +156,8 @@ lab.stop()
 # %%
 with sqlite3.connect(db) as conn:
     seq, body = conn.execute(
-        "SELECT seq, body FROM audit_log WHERE tenant = 'clinic-fes' AND body LIKE '%\"status\":400%'"
+        "SELECT seq, body FROM audit_log WHERE tenant = 'clinic-fes'"
+        " AND body LIKE '%\"status\":400%'"
     ).fetchone()
     conn.execute(
         "UPDATE audit_log SET body = ? WHERE seq = ?",
