@@ -71,16 +71,22 @@ class Lab:
         return full
 
     def cli(
-        self, *args: str, check: bool = True, quiet: bool = False, stdin: str | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        quiet: bool = False,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``agadir ARGS`` against this lab's home and show what it printed."""
+        """Run ``agadir ARGS`` against this lab's home and show what it printed; ``env`` adds
+        variables (API keys go there, never on the command line, where ``ps`` shows them)."""
         if not quiet:
             print("$ agadir " + shlex.join(args))
         done = subprocess.run(
             [sys.executable, "-m", "agadir.cli.main", *args],
             capture_output=True,
             text=True,
-            env={**self.environ(), "COLUMNS": "120"},
+            env={**self.environ(), "COLUMNS": "120", **(env or {})},
             input=stdin,
             timeout=600,
         )
