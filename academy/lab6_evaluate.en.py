@@ -76,7 +76,7 @@ task = {
     "scorer": "translation",
     "reference": "target",
     "slices": ["origin"],
-    "max_tokens": 32,
+    "max_tokens": 24,
     "licence": "ours: CC BY 4.0; doda: MIT (DODa)",
     "source": "8 sentences written for this lab + 4 rows of DODa dev",
 }

@@ -12,9 +12,12 @@ What this module does not do: download anything. Data comes from ``../shared/dat
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import json
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +52,14 @@ def workdir(name: str) -> Path:
     """A fresh folder for one lab's files (removed by the OS's temp cleaning, not by us:
     the learner may want to look at what the lab wrote)."""
     return Path(tempfile.mkdtemp(prefix=f"agadir-academy-{name}-"))
+
+
+def _die_with_parent() -> None:
+    """Runs in the server's process before exec: Linux sends it SIGTERM when the lab's process
+    dies, even by SIGKILL or a notebook kernel restart, where ``atexit`` never runs."""
+    # not Linux (no prctl): atexit still stops the server on a normal exit
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -107,6 +118,7 @@ class Lab:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=self.environ(),
+                preexec_fn=_die_with_parent,
             )
         self.servers.append(process)
         base = f"http://127.0.0.1:{port}"
