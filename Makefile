@@ -14,7 +14,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 AXE_VERSION ?= 4.14.1
 AXE := .cache/web-test/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint bench install dev clean web-test-deps
+.PHONY: run test lint bench install dev clean web-test-deps academy
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -46,12 +46,19 @@ test: $(DEVSTAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts academy
+	$(BIN)/ruff format --check src tests bench scripts academy
 	$(BIN)/mypy
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/run_all.py
+
+# Every lab of academy/ as a script; each ends with its own checks (asserts). The code cells are
+# the same in the three languages, so English alone is the default.
+ACADEMY_LANGS ?= en
+academy: $(DEVSTAMP)
+	@set -e; for lang in $(ACADEMY_LANGS); do for lab in academy/lab*.$$lang.py; do \
+		echo "== $$lab"; $(BIN)/python $$lab; done; done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
