@@ -21,6 +21,7 @@ from agadir.tune.tokenizer.extend import extend_tokenizer
 converter = pytest.importorskip(
     "agadir.tune.converter", reason="needs the converter runner of `agadir tune export`"
 )
+export = pytest.importorskip("agadir.tune.export", reason="needs `agadir tune export`")
 TARGETS = ("zgh_Tfng", "ary_Arab", "ary_Latn")
 MIXED = [
     "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ, salam 3likom! واش نتا مزيان؟ 2026-12-05",
@@ -66,7 +67,6 @@ def test_unknown_hash_is_handled_and_tokens_match(
 ) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from agadir.tune.export import pre_tokenizer_of
     from agadir.tune.tokenizer.embeddings import init_new_rows
 
     tiny = tiny_model("llama")
@@ -78,7 +78,7 @@ def test_unknown_hash_is_handled_and_tokens_match(
 
     refused = _convert(folder, tmp_path / "refused.gguf", None)
     assert refused.returncode != 0  # the converter's own table does not know this tokenizer
-    pre = pre_tokenizer_of(folder)
+    pre = export.pre_tokenizer_of(folder)
     assert pre is not None
     done = _convert(folder, tmp_path / "ext.gguf", pre)
     assert done.returncode == 0, (tmp_path / "ext.log").read_text()[-2000:]
@@ -90,7 +90,6 @@ def test_extended_smollm2_tokenizer_matches_after_conversion(shared: Path, tmp_p
     from transformers import AutoConfig, AutoTokenizer
 
     from agadir.lang.fertility_sources import default_gguf
-    from agadir.tune.export import pre_tokenizer_of
 
     gguf = default_gguf()
     if gguf is None:
@@ -103,7 +102,7 @@ def test_extended_smollm2_tokenizer_matches_after_conversion(shared: Path, tmp_p
     config.vocab_size = len(ext.tokenizer)
     config.architectures = ["LlamaForCausalLM"]  # GGUF metadata does not carry the class name
     config.save_pretrained(str(folder))
-    done = _convert(folder, tmp_path / "ext.gguf", pre_tokenizer_of(folder))
+    done = _convert(folder, tmp_path / "ext.gguf", export.pre_tokenizer_of(folder))
     assert done.returncode == 0, (tmp_path / "ext.log").read_text()[-2000:]
     texts = [t for lines in _lines(shared, 60).values() for t in lines] + MIXED
     _assert_same_tokens(tmp_path / "ext.gguf", ext.tokenizer, texts)
