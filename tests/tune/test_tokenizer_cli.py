@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.tune.test_cli_errors import agadir
 
@@ -36,7 +37,8 @@ def test_extend_writes_a_loadable_model(
     tok = AutoTokenizer.from_pretrained(str(out))
     model = AutoModelForCausalLM.from_pretrained(str(out))
     assert marker["vocab_size"] == len(tok) == marker["base_size"] + marker["new_tokens"]
-    assert model.get_input_embeddings().weight.shape[0] >= len(tok)
+    weight: Any = model.get_input_embeddings().weight
+    assert weight.shape[0] >= len(tok)
     assert marker["init"]["from_pieces"] == marker["new_tokens"] > 0
 
 

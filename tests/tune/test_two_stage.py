@@ -36,13 +36,13 @@ def _extended(tiny: Path, shared: Path, out: Path, tied: bool) -> tuple[Path, An
     report = init_new_rows(model, tok, ext)
     assert report.fallback == 0 and report.from_pieces == len(ext.new_tokens) > 0
     assert report.tied is tied
-    emb = model.get_input_embeddings().weight
+    emb: Any = model.get_input_embeddings().weight
     for tid, text in list(ext.new_tokens.items())[:10]:
         pieces = [t.id for t in tok.backend_tokenizer.model.tokenize(text)]
         assert len(pieces) >= 2
         assert torch.allclose(emb[tid], emb[pieces].mean(dim=0))
         if not tied:
-            head = model.get_output_embeddings().weight
+            head: Any = model.get_output_embeddings().weight
             assert torch.allclose(head[tid], head[pieces].mean(dim=0))
     save_extended(out, ext, str(tiny), model, report)
     return out, ext
