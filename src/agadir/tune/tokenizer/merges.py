@@ -4,8 +4,8 @@ Input: pre-tokenized words already segmented by the *base* tokenizer (its merges
 fixed point) with their counts. Each step merges the most frequent adjacent pair that the
 `ScriptGuard` allows, everywhere, left to right, exactly as a BPE encoder applies a merge of
 the next rank. Because every new merge ranks after every base merge, an encoder reaches the base
-segmentation first and then replays these merges in order, so the words seen here are the ones
-the extended tokenizer will produce (checked afterwards by `extend.drop_unreachable`).
+segmentation first and then replays these merges in order. That every new token is actually
+produced is checked afterwards, on the built tokenizer (`extend.drop_unreachable`).
 
 Incremental: pair counts and the words holding each pair are kept up to date, a heap with lazy
 invalidation finds the next pair; ties break on the pair's strings, so runs are deterministic.
