@@ -35,6 +35,7 @@ def _register() -> None:
         models,
         serve,
         tenants,
+        tokenizer,
         tune,
     )
     from agadir.cli import eval as eval_cmd
@@ -53,6 +54,7 @@ def _register() -> None:
     app.add_typer(kb.app, name="kb")
     app.add_typer(eval_cmd.app, name="eval")
     app.add_typer(tune.app, name="tune")
+    app.add_typer(tokenizer.app, name="tokenizer")
 
 
 def main() -> None:

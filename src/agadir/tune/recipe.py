@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agadir.strict_yaml import load_strict
 from agadir.tune.errors import TuneRecipeError
 
-Method = Literal["lora", "qlora", "full", "cpt"]
+Method = Literal["lora", "qlora", "full", "cpt", "embeddings"]
 Device = Literal["auto", "cpu", "cuda"]
 
 
@@ -82,6 +82,17 @@ class TrainSpec(_Strict):
     warmup_steps: int = Field(default=0, ge=0)
 
 
+class EmbeddingStage(_Strict):
+    """Stage 1 of a two-stage run: embeddings and LM head only, on raw target-language text.
+
+    On a base written by `agadir tokenizer extend`, only the new rows learn; the LoRA stage then
+    starts from its result. See `agadir.tune.tokenizer.stage`.
+    """
+
+    data: list[CorpusData] = Field(min_length=1)
+    train: TrainSpec = TrainSpec()
+
+
 class TuneRecipe(_Strict):
     """A whole tuning run."""
 
@@ -93,6 +104,7 @@ class TuneRecipe(_Strict):
     templates: dict[str, str] = Field(default_factory=dict)
     lora: LoraSpec = LoraSpec()
     train: TrainSpec = TrainSpec()
+    embedding_stage: EmbeddingStage | None = None
     device: Device = "auto"
     output: Path
 
@@ -107,7 +119,8 @@ class TuneRecipe(_Strict):
             return p if p.is_absolute() else (folder / p).resolve()
 
         copy = self.model_copy(deep=True)
-        for spec in copy.data:
+        stage_data = copy.embedding_stage.data if copy.embedding_stage else []
+        for spec in [*copy.data, *stage_data]:
             spec.path = fix(spec.path)
         copy.output = fix(copy.output)
         if (folder / copy.base).exists():
@@ -120,10 +133,18 @@ def load_tune_recipe(path: Path) -> TuneRecipe:
     kinds: dict[str, type[BaseModel]] = {"chat": ChatData, "parallel": ParallelData}
     kinds["corpus"] = CorpusData
     recipe = load_strict(path, TuneRecipe, TuneRecipeError, tags=kinds)
-    if recipe.method == "cpt" and any(d.kind != "corpus" for d in recipe.data):
-        raise TuneRecipeError(f"recipe {path}: method 'cpt' reads only data of kind 'corpus'")
-    if recipe.method != "cpt" and any(d.kind == "corpus" for d in recipe.data):
+    raw_text = recipe.method in ("cpt", "embeddings")
+    if raw_text and any(d.kind != "corpus" for d in recipe.data):
+        raise TuneRecipeError(
+            f"recipe {path}: method {recipe.method!r} reads only data of kind 'corpus'"
+        )
+    if not raw_text and any(d.kind == "corpus" for d in recipe.data):
         raise TuneRecipeError(
             f"recipe {path}: data of kind 'corpus' is raw text; use method 'cpt' for it"
+        )
+    if recipe.embedding_stage is not None and recipe.method not in ("lora", "qlora"):
+        raise TuneRecipeError(
+            f"recipe {path}: embedding_stage is stage 1 of a LoRA run; set method to lora or "
+            f"qlora (got {recipe.method!r})"
         )
     return recipe.resolve(Path(path).resolve().parent)

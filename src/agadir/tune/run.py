@@ -149,6 +149,10 @@ def run_recipe(
     from agadir.tune.progress import RichProgressCallback
 
     console = console or Console(stderr=True)
+    if recipe.embedding_stage is not None:  # two-stage: train stage 1, then LoRA from its result
+        from agadir.tune.tokenizer.stage import run_embedding_stage
+
+        recipe = run_embedding_stage(recipe, models_dir, console, run_recipe)
     disable_progress_bar()  # per-map bars of `datasets` would interleave with ours
     device = resolve_device(recipe.device, recipe.method)
     out = recipe.output
@@ -183,6 +187,10 @@ def run_recipe(
     console.print(f"base: {base.source} ({base.kind}, {base.model.num_parameters():,} parameters)")
     if base.tokenizer.chat_template is None:
         base.tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
+    if recipe.method == "embeddings":
+        from agadir.tune.tokenizer.stage import freeze_to_embeddings
+
+        freeze_to_embeddings(base.model, base.source, console)
 
     checkpoints = out / "checkpoints"
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
