@@ -109,9 +109,9 @@ def check_free_space(folder: Path, n_params: int, outputs: Sequence[str]) -> Non
 
 
 def _converter_failure(output: str, what: str, log: Path, hf_folder: Path) -> ExportError:
-    if "not supported" in output and "Architecture" in output:
-        config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
-        arch = ", ".join(config.get("architectures") or ["?"])
+    config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
+    arch = ", ".join(config.get("architectures") or ["?"])
+    if "not supported" in output and (f"{arch} is not supported" in output or "Architecture" in output):
         return UnknownArchitectureError(
             f"llama.cpp's GGUF converter does not know the architecture {arch}, so this model "
             "cannot be served by llama.cpp. Tune a base of an architecture it supports "
@@ -167,6 +167,9 @@ class Exporter:
         self.log = self.out / "convert.log"
 
     def run(self) -> ExportResult:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # our bar replaces the per-file ones
         started = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         self.log.write_text("", encoding="utf-8")
