@@ -131,7 +131,9 @@ def test_next_token_logprobs_match_transformers(
             asyncio.run(engine.aclose())  # type: ignore[attr-defined]
 
 
-def test_gguf_carries_the_chat_template_and_pre_tokenizer(exported: tuple[Path, Path, Path]) -> None:
+def test_gguf_carries_the_chat_template_and_pre_tokenizer(
+    exported: tuple[Path, Path, Path],
+) -> None:
     from agadir.models.gguf import read_gguf_metadata
 
     meta = read_gguf_metadata(exported[1])

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,13 +93,24 @@ def test_mixtral_is_exported_registered_and_served(
     converters_or_skip()
     base = tiny_mixtral(tmp_path / "mixtral", tokenizer)
     recipe = write_recipe(
-        tmp_path / "r.yaml", base, parallel_data(shared, 16), tmp_path / "run",
-        max_steps=2, eval_steps=2, save_steps=2,
+        tmp_path / "r.yaml",
+        base,
+        parallel_data(shared, 16),
+        tmp_path / "run",
+        max_steps=2,
+        eval_steps=2,
+        save_steps=2,
     )
     run_recipe(load_tune_recipe(recipe), models_dir=None)
     home = tmp_path / "home"
     done = agadir(
-        "tune", "export", str(tmp_path / "run"), "--name", "tiny-moe", "--quant", "q8_0",
+        "tune",
+        "export",
+        str(tmp_path / "run"),
+        "--name",
+        "tiny-moe",
+        "--quant",
+        "q8_0",
         home=home,
     )
     assert done.returncode == 0, done.stderr
@@ -182,7 +192,10 @@ def test_full_disk_is_refused(opt_run: Path, tmp_path: Path) -> None:
     )
     result = subprocess.run(
         ["unshare", "-rm", "sh", "-c", command],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     message = " ".join(result.stderr.split())
     assert result.returncode == 2, result.stderr
@@ -192,9 +205,12 @@ def test_full_disk_is_refused(opt_run: Path, tmp_path: Path) -> None:
 
 def test_enospc_from_the_kernel_becomes_a_disk_full_error(tmp_path: Path) -> None:
     """/dev/full answers every write with a real ENOSPC."""
-    with pytest.raises(DiskFullError) as err, disk_errors(tmp_path):
-        with open("/dev/full", "wb") as full:
-            full.write(b"x" * 4096)
-            full.flush()
+    with (
+        pytest.raises(DiskFullError) as err,
+        disk_errors(tmp_path),
+        open("/dev/full", "wb") as full,
+    ):
+        full.write(b"x" * 4096)
+        full.flush()
     assert str(tmp_path) in err.value.message and "--out" in err.value.message
     assert isinstance(err.value.__cause__, OSError) and err.value.__cause__.errno == errno.ENOSPC

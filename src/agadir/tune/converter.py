@@ -68,7 +68,8 @@ def find_converters() -> Converters:
     override = os.environ.get(ENV_VAR)
     folder = Path(override).expanduser() if override else default_folder()
     missing = [
-        name for name in ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "gguf-py")
+        name
+        for name in ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "gguf-py")
         if not (folder / name).exists()
     ]
     if missing:
@@ -132,8 +133,17 @@ def install(dest: Path | None = None, pip: Sequence[str] | None = None) -> Path:
     pip = list(pip or [sys.executable, "-m", "pip"])
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [*pip, "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             f"llama-cpp-python=={wanted}", "-d", tmp],
+            [
+                *pip,
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"llama-cpp-python=={wanted}",
+                "-d",
+                tmp,
+            ],
             check=True,
         )
         sdists = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))

@@ -111,7 +111,9 @@ def check_free_space(folder: Path, n_params: int, outputs: Sequence[str]) -> Non
 def _converter_failure(output: str, what: str, log: Path, hf_folder: Path) -> ExportError:
     config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
     arch = ", ".join(config.get("architectures") or ["?"])
-    if "not supported" in output and (f"{arch} is not supported" in output or "Architecture" in output):
+    if "not supported" in output and (
+        f"{arch} is not supported" in output or "Architecture" in output
+    ):
         return UnknownArchitectureError(
             f"llama.cpp's GGUF converter does not know the architecture {arch}, so this model "
             "cannot be served by llama.cpp. Tune a base of an architecture it supports "
@@ -255,9 +257,12 @@ class Exporter:
         base = self._lora_base()
         args = [
             str(self.run_folder / "final"),
-            "--base", str(base),
-            "--outfile", str(target),
-            "--outtype", self.outtype,
+            "--base",
+            str(base),
+            "--outfile",
+            str(target),
+            "--outtype",
+            self.outtype,
         ]
         done = run_converter(self.converters.lora_to_gguf, args, self.log)
         if done.returncode != 0 or not target.is_file():

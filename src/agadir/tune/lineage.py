@@ -19,7 +19,7 @@ from agadir.tune.recipe import CorpusData, DataSpec, TuneRecipe
 
 
 def tree_sha256(folder: Path, pattern: str = "*") -> str:
-    """One hash over the files of a folder: sha256 of sorted ``relative-path  file-sha256`` lines."""
+    """One hash over a folder's files: sha256 of the sorted ``relative-path  file-sha256`` lines."""
     lines = [
         f"{p.relative_to(folder).as_posix()}  {sha256_file(p)}"
         for p in sorted(folder.rglob(pattern))
@@ -91,7 +91,9 @@ def _data(spec: DataSpec, used: dict[str, int]) -> dict[str, Any]:
             licences = json.loads(card.read_text(encoding="utf-8")).get("licences", {})
             if licences and spec.license == "unknown":
                 entry["license"] = ", ".join(sorted(licences))
-        entry["files_sha256"] = tree_sha256(spec.path / "data") if (spec.path / "data").is_dir() else None
+        entry["files_sha256"] = (
+            tree_sha256(spec.path / "data") if (spec.path / "data").is_dir() else None
+        )
     elif spec.path.is_file():
         entry["sha256"] = sha256_file(spec.path)
     return entry

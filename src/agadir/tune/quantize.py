@@ -37,8 +37,9 @@ def parse_quants(spec: str | None) -> list[str]:
     known = quant_types()
     unknown = [n for n in names if n not in known]
     if unknown:
+        allowed = ", ".join(sorted(known))
         raise TuneRecipeError(
-            f"unknown quantization type(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}"
+            f"unknown quantization type(s) {', '.join(unknown)}; allowed: {allowed}"
         )
     return list(dict.fromkeys(names))
 
