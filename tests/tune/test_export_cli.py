@@ -214,3 +214,14 @@ def test_enospc_from_the_kernel_becomes_a_disk_full_error(tmp_path: Path) -> Non
         full.flush()
     assert str(tmp_path) in err.value.message and "--out" in err.value.message
     assert isinstance(err.value.__cause__, OSError) and err.value.__cause__.errno == errno.ENOSPC
+
+
+def test_quant_types_are_llama_cpp_names_and_unknown_ones_are_listed() -> None:
+    from agadir.tune.errors import TuneRecipeError
+    from agadir.tune.quantize import parse_quants
+
+    assert parse_quants("q8_0, Q4_K_M,q8_0") == ["q8_0", "q4_k_m"]
+    with pytest.raises(TuneRecipeError) as err:
+        parse_quants("q8_0,q3_fancy")
+    assert "unknown quantization type(s) q3_fancy" in err.value.message
+    assert "q4_k_m" in err.value.message and "f16" not in err.value.message.split("allowed:")[1]

@@ -96,9 +96,13 @@ def _disk_full(folder: Path, detail: str) -> DiskFullError:
     )
 
 
-def check_free_space(folder: Path, n_params: int, outputs: Sequence[str]) -> None:
-    """Refuse to start when the HF folder plus every GGUF cannot fit (a ~10 % margin)."""
-    need = n_params * (4.0 + sum(_BYTES_PER_PARAM.get(o, 1.0) for o in outputs)) * 1.1
+def check_free_space(
+    folder: Path, n_params: int, outputs: Sequence[str], *, hf_saved: bool = False
+) -> None:
+    """Refuse to start when the float32 HF folder (unless ``hf_saved``) and every GGUF cannot
+    fit, with a 10 % margin."""
+    hf = 0.0 if hf_saved else 4.0
+    need = n_params * (hf + sum(_BYTES_PER_PARAM.get(o, 1.0) for o in outputs)) * 1.1
     free = shutil.disk_usage(folder).free
     if free < need:
         raise DiskFullError(
@@ -188,8 +192,8 @@ class Exporter:
             task = progress.add_task("merging the adapter into the base", total=steps)
             with disk_errors(self.out):
                 n_params = self._save_merged(hf)
-                check_free_space(self.out, 0, [])  # the HF folder is written: re-read free space
-                check_free_space(self.out, n_params, [self.outtype, *self.quants])
+                # the HF folder is written now: is there room left for every GGUF?
+                check_free_space(self.out, n_params, [self.outtype, *self.quants], hf_saved=True)
                 progress.update(task, advance=1, description="converting to GGUF")
                 floats = self._convert(hf)
                 result.files.append(ExportedFile(self.outtype, floats, floats.stat().st_size))
@@ -217,7 +221,7 @@ class Exporter:
 
         model = merged_model(self.run_folder, self.models_dir)
         n_params = int(model.num_parameters())
-        check_free_space(self.out, n_params, [])
+        check_free_space(self.out, n_params, [self.outtype, *self.quants])
         if hf.exists():
             shutil.rmtree(hf)
         model.save_pretrained(str(hf))
