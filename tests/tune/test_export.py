@@ -160,3 +160,22 @@ def test_lineage_names_what_the_model_was_made_from(
     assert lineage["data_report"]["train"] + lineage["data_report"]["eval"] == 16
     assert manifest["license"] == "unknown; data: unknown"
     assert manifest["evals"] == []  # the slot `agadir eval --record` fills
+
+
+def test_lora_gguf_is_an_adapter_llama_cpp_loads(exported: tuple[Path, Path, Path]) -> None:
+    import llama_cpp
+
+    lora = exported[1].parent / "test-lora-f32.gguf"
+    if not lora.exists():
+        pytest.skip("--lora-gguf is exported for the llama case only")
+    engine = engine_for(exported[1])
+    try:
+        adapter = llama_cpp.llama_adapter_lora_init(
+            engine.model.model,  # type: ignore[attr-defined]
+            str(lora).encode(),
+        )
+        assert adapter, "llama.cpp refused the LoRA GGUF"
+        assert llama_cpp.llama_adapter_meta_count(adapter) > 0
+        llama_cpp.llama_adapter_lora_free(adapter)
+    finally:
+        asyncio.run(engine.aclose())  # type: ignore[attr-defined]

@@ -112,6 +112,23 @@ def check_free_space(
         )
 
 
+def save_plain(model: Any, tokenizer: Any, folder: Path) -> None:
+    """Save a float model as a Hugging Face folder the converter reads as plain weights.
+
+    A model that came from a GGUF base keeps ``quantization_config: {quant_method: gguf}`` in
+    its config although its weights are de-quantized floats; llama.cpp's converter would then
+    refuse it ("Quant method is not yet supported: 'gguf'"), so that entry is dropped.
+    """
+    model.save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    quant = config.get("quantization_config") or {}
+    if quant.get("quant_method") == "gguf":
+        del config["quantization_config"]
+        config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+
+
 def _converter_failure(output: str, what: str, log: Path, hf_folder: Path) -> ExportError:
     config = json.loads((hf_folder / "config.json").read_text(encoding="utf-8"))
     arch = ", ".join(config.get("architectures") or ["?"])
@@ -224,8 +241,7 @@ class Exporter:
         check_free_space(self.out, n_params, [self.outtype, *self.quants])
         if hf.exists():
             shutil.rmtree(hf)
-        model.save_pretrained(str(hf))
-        AutoTokenizer.from_pretrained(str(self.run_folder / "final")).save_pretrained(str(hf))
+        save_plain(model, AutoTokenizer.from_pretrained(str(self.run_folder / "final")), hf)
         return n_params
 
     def _pre_tokenizer(self, hf: Path) -> str | None:
@@ -252,8 +268,7 @@ class Exporter:
         folder = self.out / "base-hf"
         if not (folder / "config.json").exists():
             base = load_base(self.recipe.base, self.models_dir)
-            base.model.save_pretrained(str(folder))
-            base.tokenizer.save_pretrained(str(folder))
+            save_plain(base.model, base.tokenizer, folder)
         return folder
 
     def _convert_lora(self) -> Path:
