@@ -179,3 +179,35 @@ def test_lora_gguf_is_an_adapter_llama_cpp_loads(exported: tuple[Path, Path, Pat
         llama_cpp.llama_adapter_lora_free(adapter)
     finally:
         asyncio.run(engine.aclose())  # type: ignore[attr-defined]
+
+
+def test_a_run_on_a_gguf_base_exports(
+    exported: tuple[Path, Path, Path], shared: Path, tmp_path: Path, tokenizer: object
+) -> None:
+    """The packaged-model path: a GGUF base (here the f32 export itself) tuned, then exported."""
+    from agadir.tune.export import Exporter
+
+    f32 = exported[1]
+    if not (f32.parent / "test-lora-f32.gguf").exists():
+        pytest.skip("once is enough: the llama case")
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        f32,
+        parallel_data(shared, 8),
+        tmp_path / "run",
+        max_steps=1,
+        eval_steps=1,
+        save_steps=1,
+    )
+    run_recipe(load_tune_recipe(recipe), models_dir=None)
+    result = Exporter(tmp_path / "run", models_dir=None, outtype="f32").run()
+    config = json.loads((result.hf_folder / "config.json").read_text())
+    assert "quantization_config" not in config  # de-quantized floats, not "gguf" weights
+    engine = engine_for(result.files[0].path)
+    try:
+        for lang, text in TEXTS.items():
+            ours = engine._tokenize(text, add_bos=False, special=False)  # type: ignore[attr-defined]
+            theirs = tokenizer(text, add_special_tokens=False)["input_ids"]  # type: ignore[operator]
+            assert ours == theirs, lang
+    finally:
+        asyncio.run(engine.aclose())  # type: ignore[attr-defined]
