@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything is local; no hub, no telemetry
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -49,8 +51,8 @@ def write_recipe(work: Path, data: Path) -> Path:
         f"output: {work / 'run'}\n"
         f"data:\n  - kind: parallel\n    path: {tsv}\n    source: ary_Latn\n"
         "    target: eng_Latn\n    max_examples: 32\n    license: MIT\n"
-        "train:\n  max_steps: 2\n  batch_size: 2\n  max_length: 64\n  eval_steps: 2\n"
-        "  save_steps: 2\n  early_stop_patience: null\n",
+        "train:\n  max_steps: 1\n  batch_size: 2\n  max_length: 64\n  eval_steps: 1\n"
+        "  save_steps: 1\n  early_stop_patience: null\n",
         encoding="utf-8",
     )
     return recipe
