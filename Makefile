@@ -14,7 +14,7 @@ DEVSTAMP := $(VENV)/.installed-dev
 AXE_VERSION ?= 4.14.1
 AXE := .cache/web-test/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint bench install dev clean web-test-deps academy
+.PHONY: run test lint bench install dev clean web-test-deps academy tune-converters
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,7 +32,17 @@ $(DEVSTAMP): $(STAMP)
 
 install: $(STAMP)
 
-dev: $(DEVSTAMP)
+# llama.cpp's GGUF converters for `agadir tune export`: unpacked from llama-cpp-python's sdist
+# (the installed version) into the venv, never copied into this repo (agadir/tune/converter.py).
+CONVSTAMP := $(VENV)/share/agadir/llama.cpp/VERSION
+
+$(CONVSTAMP): $(DEVSTAMP)
+	$(BIN)/python -m agadir.tune.converter install
+	touch $@
+
+tune-converters: $(CONVSTAMP)
+
+dev: $(DEVSTAMP) $(CONVSTAMP)
 
 run: $(STAMP)
 	$(BIN)/agadir serve $(strip $(SERVE_ARGS))
@@ -42,7 +52,7 @@ $(AXE):
 
 web-test-deps: $(AXE)
 
-test: $(DEVSTAMP) $(AXE)
+test: $(DEVSTAMP) $(CONVSTAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 lint: $(DEVSTAMP)

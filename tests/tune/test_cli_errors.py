@@ -39,7 +39,9 @@ def test_unknown_key_names_allowed_keys(tmp_path: Path) -> None:
     )
     with pytest.raises(TuneRecipeError) as err:
         load_tune_recipe(recipe)
-    assert "'data.0.chat.bogus'; allowed here: kind, max_examples, path" in err.value.message
+    assert (
+        "'data.0.chat.bogus'; allowed here: kind, license, max_examples, path" in err.value.message
+    )
     assert "'train.lr'" in err.value.message and "learning_rate" in err.value.message
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,8 +26,9 @@ def _store() -> ModelStore:
 
 @app.command("list")
 def list_models() -> None:
-    """List registered models with their licence, size and sha256."""
-    table = Table("name", "engine", "licence", "size", "context", "sha256", "source")
+    """List registered models with their licence, size, sha256 and lineage (what a tuned model
+    was made from: base model and data sets; the whole lineage is in its manifest)."""
+    table = Table("name", "engine", "licence", "size", "context", "sha256", "source", "from")
     for m in _store().manifests():
         table.add_row(
             m.name,
@@ -37,8 +38,23 @@ def list_models() -> None:
             str(m.context_length),
             m.sha256[:16] + "…",
             m.source,
+            _lineage_summary(m.lineage),
         )
     Console().print(table)
+
+
+def _lineage_summary(lineage: dict[str, Any] | None) -> str:
+    """``base (sha256…) + method on N examples of data files``, or "-" for plain files."""
+    if not lineage:
+        return "-"
+    base = lineage.get("base", {})
+    data = lineage.get("data", [])
+    used = sum(int(d.get("examples_used") or 0) for d in data)
+    names = ", ".join(Path(str(d.get("path", "?"))).name for d in data)
+    sha = str(base.get("sha256") or "")[:12]
+    ref = str(base.get("ref", "?"))
+    ref = ref if base.get("kind") == "hub" else Path(ref).name
+    return f"{ref} ({sha}…) + {lineage.get('method', '?')} on {used} ex. of {names}"
 
 
 @app.command()

@@ -39,6 +39,8 @@ class ModelManifest(BaseModel):
     added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     # summaries of `agadir eval` runs of this model (agadir.evals.manifest), oldest first
     evals: list[dict[str, Any]] = Field(default_factory=list)
+    # what a tuned model was made from (agadir.tune.lineage); None for models added as files
+    lineage: dict[str, Any] | None = None
 
 
 def sha256_file(path: Path) -> str:

@@ -137,13 +137,15 @@ class ModelStore:
         license: str = "unknown",
         source: str = "local file",
         engine: str = "llamacpp",
+        lineage: dict[str, Any] | None = None,
+        replace: bool = False,
     ) -> ModelManifest:
         """Register a GGUF file in place after checking it is one."""
         if not _NAME.match(name):
             raise InvalidRequestError(
                 f"Invalid model name '{name}': use letters, digits and . _ : - (max 100)."
             )
-        if self._read(name) is not None:
+        if self._read(name) is not None and not replace:
             raise InvalidRequestError(
                 f"A model named '{name}' is already registered; remove it or pick another name."
             )
@@ -158,6 +160,7 @@ class ModelStore:
             license=license,
             source=source,
             context_length=context_length(meta),
+            lineage=lineage,
         )
         self._write(manifest)
         return manifest

@@ -25,3 +25,24 @@ class TuneUnavailableError(AgadirError):
 
 
 INSTALL_HINT = "pip install 'torch==2.13.0' && pip install 'agadir[tune]'"
+
+
+class ExportError(AgadirError):
+    """`agadir tune export` could not produce a GGUF; the message says why and what to do."""
+
+    status_code = 500
+    error_type = "export_error"
+
+
+class UnknownArchitectureError(ExportError):
+    """llama.cpp's converter has no GGUF mapping for the model's architecture."""
+
+    status_code = 400
+    error_type = "invalid_request_error"
+
+
+class DiskFullError(ExportError):
+    """The export folder's file system ran out of space (or a file-size limit was hit)."""
+
+    status_code = 507
+    error_type = "insufficient_storage"

@@ -30,6 +30,7 @@ class ChatData(_Strict):
     kind: Literal["chat"]
     path: Path
     max_examples: int | None = Field(default=None, ge=1)
+    license: str = "unknown"  # declared licence, carried into an exported model's lineage
 
 
 class ParallelData(_Strict):
@@ -41,6 +42,7 @@ class ParallelData(_Strict):
     target: str
     both_directions: bool = True
     max_examples: int | None = Field(default=None, ge=1)
+    license: str = "unknown"  # declared licence, carried into an exported model's lineage
 
 
 class CorpusData(_Strict):
@@ -50,6 +52,7 @@ class CorpusData(_Strict):
     path: Path
     languages: list[str] = Field(default_factory=list)
     max_examples: int | None = Field(default=None, ge=1)
+    license: str = "unknown"  # declared licence, carried into an exported model's lineage
 
 
 DataSpec = Annotated[ChatData | ParallelData | CorpusData, Field(discriminator="kind")]
