@@ -162,12 +162,13 @@ def test_lineage_names_what_the_model_was_made_from(
     assert manifest["evals"] == []  # the slot `agadir eval --record` fills
 
 
+# --lora-gguf is exported in the llama case only (one architecture is enough for the adapter)
+@pytest.mark.parametrize("exported", ["llama"], indirect=True)
 def test_lora_gguf_is_an_adapter_llama_cpp_loads(exported: tuple[Path, Path, Path]) -> None:
     import llama_cpp
 
     lora = exported[1].parent / "test-lora-f32.gguf"
-    if not lora.exists():
-        pytest.skip("--lora-gguf is exported for the llama case only")
+    assert lora.exists(), "the llama export writes its LoRA GGUF"
     engine = engine_for(exported[1])
     try:
         adapter = llama_cpp.llama_adapter_lora_init(
@@ -181,6 +182,7 @@ def test_lora_gguf_is_an_adapter_llama_cpp_loads(exported: tuple[Path, Path, Pat
         asyncio.run(engine.aclose())  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("exported", ["llama"], indirect=True)  # once is enough
 def test_a_run_on_a_gguf_base_exports(
     exported: tuple[Path, Path, Path], shared: Path, tmp_path: Path, tokenizer: object
 ) -> None:
@@ -188,8 +190,6 @@ def test_a_run_on_a_gguf_base_exports(
     from agadir.tune.export import Exporter
 
     f32 = exported[1]
-    if not (f32.parent / "test-lora-f32.gguf").exists():
-        pytest.skip("once is enough: the llama case")
     recipe = write_recipe(
         tmp_path / "r.yaml",
         f32,
