@@ -113,11 +113,34 @@ async def test_mcq_loglik_by_hand(upstream: Start, tmp_path: Path) -> None:
     )
     report = (await evaluate([task], config(up, tmp_path)))["tasks"][0]
     assert report["modes"] == {"loglik": 1}
-    # " a bb" -3, " ccc" -3, " dd" -2 -> acc picks dd; per char -0.6, -0.75, -0.67 -> "a bb"
+    # " a bb" -3, " ccc" -3, " dd" -2 -> acc picks dd; per choice char -0.75, -1, -1 -> "a bb"
     assert report["metrics"]["acc"]["value"] == 1.0
     assert report["metrics"]["acc_norm"]["value"] == 0.0
     assert report["samples"][0]["output"]["logprobs"] == [-3.0, -3.0, -2.0]
+    assert report["samples"][0]["output"]["split"] == "text"  # no /tokenize upstream
     assert report["slices"]["mode"]["loglik"]["acc"]["n"] == 1
+
+
+async def test_mcq_loglik_by_token_ids_where_the_endpoint_tokenizes(
+    upstream: Start, tmp_path: Path
+) -> None:
+    up = upstream(UP_TOKENIZE="1")  # one token per word, logprob -len(word)
+    task = load_task(
+        write_task(
+            tmp_path, "m", MCQ, request="mcq", scorer="mcq", prompt="Q: {text}\nA:", reference=None
+        )
+    )
+    output = (await evaluate([task], config(up, tmp_path)))["tasks"][0]["samples"][0]["output"]
+    # lm-eval's split: the context alone ends in "A:", joined with " a bb" it ends in "A: ";
+    # the continuation is what follows the context's 3 tokens ("a ", "bb"), scored by ids
+    assert output["split"] == "tokens"
+    assert output["logprobs"] == [-3.0, -3.0, -2.0]
+    assert output["lengths"] == [4, 3, 2]
+    asked = up.asked()
+    assert [a["kind"] for a in asked] == ["completion_ids"] * 3
+    assert sorted(a["content"] for a in asked) == [
+        f"Q: salam\nA: {c}" for c in ("a bb", "ccc", "dd")
+    ]
 
 
 async def test_mcq_falls_back_to_letters_and_says_so(upstream: Start, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ Environment switches:
 - ``UP_FAIL_FIRST=N`` / ``UP_FAIL_STATUS``: the first N requests get that status (default 429)
   with ``Retry-After: UP_RETRY_AFTER`` (default 1);
 - ``UP_HANG_AFTER=K``: after K answered generation requests, never answer again;
-- ``UP_NO_ECHO=1``: ``/v1/completions`` refuses ``echo`` with a 400, as chat-only servers do.
+- ``UP_NO_ECHO=1``: ``/v1/completions`` refuses ``echo`` with a 400, as chat-only servers do;
+- ``UP_TOKENIZE=1``: a vLLM-style ``/v1/tokenize`` (one id per word) and token-id prompts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 app = FastAPI()
 STATE = {"seen": 0, "answered": 0}
 _WORDS = re.compile(r"\S+\s*")
+VOCAB: dict[str, int] = {}
 
 
 def _log(kind: str, content: str) -> None:
@@ -98,6 +100,15 @@ async def chat(request: Request) -> Response:
     )
 
 
+@app.post("/v1/tokenize")
+async def tokenize(request: Request) -> JSONResponse:
+    if not os.environ.get("UP_TOKENIZE"):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    words = _WORDS.findall((await request.json())["prompt"])
+    ids = [VOCAB.setdefault(w, len(VOCAB)) for w in words]
+    return JSONResponse({"count": len(ids), "max_model_len": 4096, "tokens": ids})
+
+
 @app.post("/v1/completions")
 async def completions(request: Request) -> JSONResponse:
     body = await request.json()
@@ -117,7 +128,12 @@ async def completions(request: Request) -> JSONResponse:
     if refused is not None:
         return refused
     prompt = body["prompt"]
-    _log("completion", prompt)
+    if isinstance(prompt, list):  # token ids from /v1/tokenize
+        words_of = {i: w for w, i in VOCAB.items()}
+        prompt = "".join(words_of[i] for i in prompt)
+        _log("completion_ids", prompt)
+    else:
+        _log("completion", prompt)
     words = _WORDS.findall(prompt)
     offsets, position = [], 0
     for word in words:

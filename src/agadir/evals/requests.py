@@ -2,8 +2,9 @@
 
 - ``chat``: one chat completion; keeps the text.
 - ``mcq``: ``loglik`` scores every choice as a continuation of the prompt through
-  ``/v1/completions`` with ``echo`` and ``logprobs`` (the tokens whose text offset falls inside
-  the continuation are summed, so it works on any server that returns ``text_offset``);
+  ``/v1/completions`` with ``echo`` and ``logprobs``: as token ids split where the context's
+  own tokens end when the endpoint has ``/tokenize`` (lm-eval's convention), else as text, the
+  tokens whose text offset falls inside the continuation being summed;
   ``letter`` asks for the letter of the right choice in a chat completion.
 - ``grounded``: the knowledge base's search (for recall@k) and a grounded chat completion
   (for its citations).
@@ -20,6 +21,9 @@ from typing import Any
 from agadir.evals.client import EndpointClient, RequestRefused
 from agadir.evals.scorers.mcq import LETTERS
 from agadir.evals.task import Task
+
+# part of the answer cache key: bump it when the loglik scoring convention changes
+LOGLIK_CONVENTION = "2: token-id split via /tokenize, else text offsets; acc_norm per choice char"
 
 
 class LoglikUnsupported(Exception):
@@ -52,22 +56,35 @@ async def ask_chat(
     return {"text": answer["choices"][0]["message"].get("content") or ""}
 
 
-async def _continuation_logprob(
-    client: EndpointClient, model: str, context: str, continuation: str
-) -> float:
-    body = {
+def _completion_body(model: str, prompt: str | list[int]) -> dict[str, Any]:
+    return {
         "model": model,
-        "prompt": context + continuation,
+        "prompt": prompt,
         "max_tokens": 1,
         "echo": True,
         "logprobs": 0,
         "temperature": 0.0,
     }
+
+
+async def _echo_logprobs(
+    client: EndpointClient, model: str, prompt: str | list[int]
+) -> dict[str, Any]:
     try:
-        answer = await client.request("POST", "completions", body)
+        answer = await client.request("POST", "completions", _completion_body(model, prompt))
     except RequestRefused as exc:
         raise LoglikUnsupported(exc.message) from exc
-    logprobs = (answer.get("choices") or [{}])[0].get("logprobs") or {}
+    return dict((answer.get("choices") or [{}])[0].get("logprobs") or {})
+
+
+async def _text_continuation_logprob(
+    client: EndpointClient, model: str, context: str, continuation: str
+) -> float:
+    """Fallback for endpoints without ``/tokenize``: the server tokenizes the joined text and
+    the continuation is the tokens whose ``text_offset`` falls inside it. Only as exact as the
+    server's offsets: a token that holds part of a multi-byte character (byte-level BPE on
+    Arabic script) can make them drift from the real character positions."""
+    logprobs = await _echo_logprobs(client, model, context + continuation)
     offsets, values = logprobs.get("text_offset"), logprobs.get("token_logprobs")
     if not offsets or not values:
         raise LoglikUnsupported("no prompt logprobs with text offsets in the answer")
@@ -78,18 +95,66 @@ async def _continuation_logprob(
     return float(sum(picked))
 
 
+async def _tokenize(client: EndpointClient, model: str, text: str) -> list[int] | None:
+    """The endpoint's own token ids for ``text`` (vLLM's ``/tokenize``, no special tokens, as
+    lm-eval's remote tokenizer asks), or None when the endpoint has no such route."""
+    try:
+        answer = await client.request(
+            "POST", "tokenize", {"model": model, "prompt": text, "add_special_tokens": False}
+        )
+    except RequestRefused:
+        return None
+    tokens = answer.get("tokens") if isinstance(answer, dict) else None
+    if not isinstance(tokens, list) or not all(isinstance(t, int) for t in tokens):
+        return None
+    return tokens
+
+
+async def _token_continuation_logprob(
+    client: EndpointClient, model: str, context_ids: list[int], whole: str
+) -> float | None:
+    """lm-eval's convention: tokenize context + continuation together, the continuation is what
+    follows the context's own token count, and the ids (not text) are scored, so the boundary
+    never depends on text offsets. None when the endpoint cannot tokenize."""
+    whole_ids = await _tokenize(client, model, whole)
+    if whole_ids is None:
+        return None
+    n = len(context_ids)
+    if len(whole_ids) <= n:
+        raise LoglikUnsupported("the continuation adds no token to the context")
+    values = (await _echo_logprobs(client, model, whole_ids)).get("token_logprobs") or []
+    picked = values[n : len(whole_ids)]
+    if len(picked) != len(whole_ids) - n or any(v is None for v in picked):
+        raise LoglikUnsupported("the echoed prompt carries no logprob for the continuation")
+    return float(sum(picked))
+
+
 async def ask_mcq_loglik(
     client: EndpointClient, model: str, task: Task, sample: dict[str, Any]
 ) -> dict[str, Any]:
+    """Score each choice as ``" " + choice`` after the prompt, by token ids where the endpoint
+    tokenizes (the same split and the same numbers as lm-eval's ``local-completions``), else by
+    text offsets. ``lengths`` are the choices' characters, lm-eval's ``acc_norm`` divisor."""
     context = task.render(sample)
-    continuations = [" " + str(c) for c in sample["choices"]]
-    logprobs = await asyncio.gather(
-        *(_continuation_logprob(client, model, context, c) for c in continuations)
+    choices = [str(c) for c in sample["choices"]]
+    context_ids = await _tokenize(client, model, context)
+    if context_ids:
+        by_ids = await asyncio.gather(
+            *(_token_continuation_logprob(client, model, context_ids, context + " " + c)
+              for c in choices)
+        )  # fmt: skip
+        if all(v is not None for v in by_ids):
+            logprobs = [float(v) for v in by_ids if v is not None]
+            return {"mode": "loglik", "split": "tokens", "logprobs": logprobs,
+                    "lengths": [len(c) for c in choices]}  # fmt: skip
+    by_text = await asyncio.gather(
+        *(_text_continuation_logprob(client, model, context, " " + c) for c in choices)
     )
     return {
         "mode": "loglik",
-        "logprobs": list(logprobs),
-        "lengths": [len(c) for c in continuations],
+        "split": "text",
+        "logprobs": list(by_text),
+        "lengths": [len(c) for c in choices],
     }
 
 

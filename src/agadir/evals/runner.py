@@ -24,6 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agadir.evals.cache import AnswerCache, cache_key
 from agadir.evals.client import EndpointClient
 from agadir.evals.requests import (
+    LOGLIK_CONVENTION,
     LoglikUnsupported,
     ask_chat,
     ask_grounded,
@@ -126,6 +127,8 @@ class Runner:
         if task.spec.request == "mcq":
             dec = {**dec, "mcq_mode": mode}
             if mode == "loglik":
+                # answers scored under an older convention must not be reused from the cache
+                dec = {**dec, "loglik": LOGLIK_CONVENTION}
                 return (lambda s: ask_mcq_loglik(client, model, task, s)), dec
             return (lambda s: ask_mcq_letter(client, model, task, s, dec)), dec
         return (lambda s: ask_chat(client, model, task, s, dec)), dec
