@@ -172,3 +172,21 @@ def test_models_report_the_context_a_request_can_use(server: RunningServer) -> N
         {"model": MODEL, "prompt": [1] * card["context_length"], "max_tokens": 1},
     )
     assert too_long.status_code == 413, json.dumps(too_long.json())
+
+
+def test_text_offsets_count_characters_when_tokens_split_a_letter(server: RunningServer) -> None:
+    # SmolLM2 spells several Arabic and Tifinagh letters with two byte tokens, each shown as
+    # U+FFFD: the offsets must still point into the echoed text (agadir eval's text path and
+    # any client that slices the prompt by `text_offset` rely on it)
+    prompt = "ڭاع ما فهمتش، ⴰⵣⵓⵍ ⴼⵍⴰⵡⵏ"
+    body = {"model": MODEL, "prompt": prompt, "echo": True, "logprobs": 0, "max_tokens": 0}
+    r = _post(server, "/v1/completions", body)
+    assert r.status_code == 200, r.text
+    choice = r.json()["choices"][0]
+    assert choice["text"] == prompt
+    tokens, offsets = choice["logprobs"]["tokens"], choice["logprobs"]["text_offset"]
+    assert any("\ufffd" in t for t in tokens), "the prompt no longer splits a letter: pick another"
+    assert offsets == sorted(offsets) and offsets[-1] < len(prompt)
+    for token, offset in zip(tokens, offsets, strict=True):
+        if "\ufffd" not in token:  # a whole-character token sits exactly where its text is
+            assert prompt[offset : offset + len(token)] == token, (token, offset)

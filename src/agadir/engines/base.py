@@ -51,6 +51,9 @@ class TokenLogprob:
     logprob: float | None
     top: tuple[tuple[str, float], ...] = ()
     offset: int = 0
+    # The token's own bytes when the engine knows them: a token may hold half of a UTF-8
+    # character (its `token` text then shows U+FFFD), and text offsets must count characters.
+    raw: bytes = b""
 
 
 @dataclass(slots=True)

@@ -233,14 +233,15 @@ class BatchScheduler:
         """Echo scoring: the logits at prompt position i give the logprob of prompt token i+1."""
         assert job.detok is not None
         if prompt_pos == 0:
-            piece = job.detok.piece(job.prompt[0]).decode("utf-8", "replace")
-            job.emit(Delta(logprobs=[TokenLogprob(piece, None)]))
+            raw = job.detok.piece(job.prompt[0])
+            job.emit(Delta(logprobs=[TokenLogprob(raw.decode("utf-8", "replace"), None, raw=raw)]))
         if prompt_pos + 1 < len(job.prompt):
             lp = log_softmax(logits_row(self.ctx, index, self.n_vocab))
             token = job.prompt[prompt_pos + 1]
             top = self._named(job, top_alternatives(lp, job.params.top_logprobs))
-            piece = job.detok.piece(token).decode("utf-8", "replace")
-            job.emit(Delta(logprobs=[TokenLogprob(piece, float(lp[token]), top)]))
+            raw = job.detok.piece(token)
+            piece = raw.decode("utf-8", "replace")
+            job.emit(Delta(logprobs=[TokenLogprob(piece, float(lp[token]), top, raw=raw)]))
 
     def _named(
         self, job: Job, alternatives: list[tuple[int, float]]
@@ -264,9 +265,11 @@ class BatchScheduler:
         job.last_token = token
         job.output.append(token)
         if job.params.logprobs:
-            piece = job.detok.piece(token).decode("utf-8", "replace")
+            raw = job.detok.piece(token)
             top = self._named(job, top_alternatives(lp, job.params.top_logprobs))
-            logprobs = [TokenLogprob(piece, float(lp[token]), top)]
+            logprobs = [
+                TokenLogprob(raw.decode("utf-8", "replace"), float(lp[token]), top, raw=raw)
+            ]
         text, stopped = job.stops.push(job.detok.feed(token))
         if text or logprobs:
             job.emit(Delta(text=text, logprobs=logprobs))

@@ -9,6 +9,7 @@ decodes them in the same steps. Streaming, usage and audit come from `Generation
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -137,11 +138,18 @@ def _fields(params: SamplingParams) -> dict[str, Any]:
 
 
 def _logprobs(items: list[TokenLogprob]) -> CompletionLogprobs:
+    """OpenAI's parallel lists; `text_offset` counts characters of the text the tokens spell.
+
+    A token may carry half of a UTF-8 character (byte-fallback tokens of Arabic or Tifinagh
+    letters); counting its U+FFFD text would run the offsets ahead of the real positions, so
+    the engine's bytes go through an incremental decoder: a token that starts inside a
+    character gets that character's offset."""
     offsets: list[int] = []
     position = 0
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
     for item in items:
         offsets.append(position)
-        position += len(item.token)
+        position += len(decoder.decode(item.raw or item.token.encode("utf-8")))
     return CompletionLogprobs(
         tokens=[i.token for i in items],
         token_logprobs=[i.logprob for i in items],
