@@ -121,10 +121,11 @@ async def test_mcq_loglik_by_hand(upstream: Start, tmp_path: Path) -> None:
     assert report["slices"]["mode"]["loglik"]["acc"]["n"] == 1
 
 
+@pytest.mark.parametrize("where", ["1", "root"])  # Agadir's /v1/tokenize, vLLM's /tokenize
 async def test_mcq_loglik_by_token_ids_where_the_endpoint_tokenizes(
-    upstream: Start, tmp_path: Path
+    upstream: Start, tmp_path: Path, where: str
 ) -> None:
-    up = upstream(UP_TOKENIZE="1")  # one token per word, logprob -len(word)
+    up = upstream(UP_TOKENIZE=where)  # one token per word, logprob -len(word)
     task = load_task(
         write_task(
             tmp_path, "m", MCQ, request="mcq", scorer="mcq", prompt="Q: {text}\nA:", reference=None

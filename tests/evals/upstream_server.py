@@ -11,7 +11,8 @@ Environment switches:
   with ``Retry-After: UP_RETRY_AFTER`` (default 1);
 - ``UP_HANG_AFTER=K``: after K answered generation requests, never answer again;
 - ``UP_NO_ECHO=1``: ``/v1/completions`` refuses ``echo`` with a 400, as chat-only servers do;
-- ``UP_TOKENIZE=1``: a vLLM-style ``/v1/tokenize`` (one id per word) and token-id prompts.
+- ``UP_TOKENIZE=1``: a ``/v1/tokenize`` (one id per word) and token-id prompts;
+  ``UP_TOKENIZE=root``: the same at ``/tokenize`` only, where vLLM serves it.
 """
 
 from __future__ import annotations
@@ -101,8 +102,11 @@ async def chat(request: Request) -> Response:
 
 
 @app.post("/v1/tokenize")
+@app.post("/tokenize")
 async def tokenize(request: Request) -> JSONResponse:
-    if not os.environ.get("UP_TOKENIZE"):
+    # UP_TOKENIZE=root serves it only at the root, as vLLM does; any other value under /v1
+    where = os.environ.get("UP_TOKENIZE")
+    if not where or (where == "root") != (request.url.path == "/tokenize"):
         return JSONResponse({"detail": "Not Found"}, status_code=404)
     words = _WORDS.findall((await request.json())["prompt"])
     ids = [VOCAB.setdefault(w, len(VOCAB)) for w in words]

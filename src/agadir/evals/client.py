@@ -86,6 +86,9 @@ class EndpointClient:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self.retries = 0
+        # where this endpoint tokenizes: unknown (None) until first asked; then the route that
+        # answered (Agadir serves /v1/tokenize, vLLM /tokenize at its root), or "" for none
+        self.tokenize_route: str | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()

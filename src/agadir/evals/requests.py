@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
 from agadir.evals.client import EndpointClient, RequestRefused
 from agadir.evals.scorers.mcq import LETTERS
 from agadir.evals.task import Task
@@ -97,17 +99,29 @@ async def _text_continuation_logprob(
 
 async def _tokenize(client: EndpointClient, model: str, text: str) -> list[int] | None:
     """The endpoint's own token ids for ``text`` (vLLM's ``/tokenize``, no special tokens, as
-    lm-eval's remote tokenizer asks), or None when the endpoint has no such route."""
-    try:
-        answer = await client.request(
-            "POST", "tokenize", {"model": model, "prompt": text, "add_special_tokens": False}
-        )
-    except RequestRefused:
+    lm-eval's remote tokenizer asks), or None when the endpoint has no such route. The route is
+    looked for once per client: under the API base (Agadir), then at the server's root (vLLM)."""
+    if client.tokenize_route == "":
         return None
-    tokens = answer.get("tokens") if isinstance(answer, dict) else None
-    if not isinstance(tokens, list) or not all(isinstance(t, int) for t in tokens):
-        return None
-    return tokens
+    routes = [client.tokenize_route] if client.tokenize_route else ["tokenize", _root(client)]
+    body = {"model": model, "prompt": text, "add_special_tokens": False}
+    for route in routes:
+        try:
+            answer = await client.request("POST", route, body)
+        except RequestRefused:
+            continue
+        tokens = answer.get("tokens") if isinstance(answer, dict) else None
+        if isinstance(tokens, list) and all(isinstance(t, int) for t in tokens):
+            client.tokenize_route = route
+            return tokens
+    if client.tokenize_route is None:
+        client.tokenize_route = ""
+    return None
+
+
+def _root(client: EndpointClient) -> str:
+    """The absolute URL of ``/tokenize`` at the endpoint's server root."""
+    return str(httpx.URL(client.base_url).join("/tokenize"))
 
 
 async def _token_continuation_logprob(
