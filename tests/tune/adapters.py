@@ -28,7 +28,7 @@ def lora_folder(hf: Path, folder: Path, seed: int) -> Path:
         target_modules=["q_proj", "v_proj", "up_proj", "down_proj"],
         init_lora_weights=False,
     )
-    get_peft_model(model, config).save_pretrained(folder)
+    get_peft_model(model, config).save_pretrained(str(folder))
     return folder
 
 

@@ -28,7 +28,9 @@ def adapter_set(
 
 
 def base_engine(s: AdapterSet, adapter_contexts: int = 4) -> LlamaCppEngine:
-    config = LlamaCppSettings(threads=1, contexts=2, n_ctx=256, adapter_contexts=adapter_contexts)
+    config = LlamaCppSettings.model_validate(
+        {"threads": 1, "contexts": 2, "n_ctx": 256, "adapter_contexts": adapter_contexts}
+    )
     return LlamaCppEngine("tiny", s.base, config)
 
 
