@@ -83,17 +83,17 @@ async def one_round(engines: list[object], max_tokens: int) -> float:
     """Two concurrent greedy chats; returns decode tokens/s (after the first token)."""
     from agadir.engines.base import ChatMessage, SamplingParams
 
-    params = SamplingParams(max_tokens=max_tokens, temperature=0.0, ignore_eos=True)
+    params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
 
     async def chat(engine: object, prompt: str) -> tuple[float, float, int]:
         first = 0.0
         n = 0
         stream = engine.stream_chat([ChatMessage("user", prompt)], params)  # type: ignore[attr-defined]
         async for delta in stream:
-            if delta.text or delta.token_ids:
-                n += 1
-                if n == 1:
-                    first = time.perf_counter()
+            if not first and delta.text:
+                first = time.perf_counter()
+            if delta.completion_tokens is not None:
+                n = delta.completion_tokens
         return first, time.perf_counter(), n
 
     results = await asyncio.gather(*(chat(e, p) for e, p in zip(engines, PROMPTS, strict=True)))
@@ -123,17 +123,22 @@ async def measure(args: argparse.Namespace, base_gguf: Path, adapters: dict[str,
         rows["2 adapters"].append(await one_round(views, args.max_tokens))
     await base.aclose()
     base_med = statistics.median(rows["no adapter"])
-    print(f"load1 {os.getloadavg()[0]:.2f}, threads {args.threads}, reps {args.reps}, "
-          f"{args.max_tokens} tokens per request, 2 concurrent requests\n")
+    print(
+        f"load1 {os.getloadavg()[0]:.2f}, threads {args.threads}, reps {args.reps}, "
+        f"{args.max_tokens} tokens per request, 2 concurrent requests\n"
+    )
     print("| 2 concurrent chats | decode tok/s (median) | min–max | ÷ no adapter |")
     print("|---|---:|---:|---:|")
     for name, values in rows.items():
         med = statistics.median(values)
-        print(f"| {name} | {med:.1f} | {min(values):.1f}–{max(values):.1f} | "
-              f"{med / base_med:.2f} |")
-    print(f"\nRSS: {before:.0f} MB before, {rss_base:.0f} MB with the base loaded, "
-          f"{rss_adapters:.0f} MB with both adapter contexts "
-          f"(+{rss_adapters - rss_base:.0f} MB for 2 adapters and their KV caches)")
+        print(
+            f"| {name} | {med:.1f} | {min(values):.1f}–{max(values):.1f} | {med / base_med:.2f} |"
+        )
+    print(
+        f"\nRSS: {before:.0f} MB before, {rss_base:.0f} MB with the base loaded, "
+        f"{rss_adapters:.0f} MB with both adapter contexts "
+        f"(+{rss_adapters - rss_base:.0f} MB for 2 adapters and their KV caches)"
+    )
 
 
 def main() -> None:

@@ -210,8 +210,15 @@ class ModelStore:
         return manifest
 
     def remove(self, name: str) -> ModelManifest:
-        """Forget a model (the file itself is left where it is)."""
+        """Forget a model (the file itself is left where it is); a base keeps its adapters'
+        company: remove them first, so none is left pointing at nothing."""
         manifest = self.get(name)
+        adapters = [m.name for m in self.manifests() if m.kind == "adapter" and m.base == name]
+        if adapters:
+            raise InvalidRequestError(
+                f"'{name}' is the base of the adapters {', '.join(adapters)}: remove them first "
+                "(agadir models remove BASE:ADAPTER)."
+            )
         self._manifest_path(name).unlink()
         return manifest
 
