@@ -20,7 +20,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,16 +81,16 @@ def make_adapters(work: Path) -> tuple[Path, dict[str, Path]]:
     return base_gguf, adapters
 
 
-async def one_round(engines: list[object], max_tokens: int) -> float:
+async def one_round(engines: Sequence[Any], max_tokens: int) -> float:
     """Two concurrent greedy chats; returns decode tokens/s (after the first token)."""
     from agadir.engines.base import ChatMessage, SamplingParams
 
     params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
 
-    async def chat(engine: object, prompt: str) -> tuple[float, float, int]:
+    async def chat(engine: Any, prompt: str) -> tuple[float, float, int]:
         first = 0.0
         n = 0
-        stream = engine.stream_chat([ChatMessage("user", prompt)], params)  # type: ignore[attr-defined]
+        stream = engine.stream_chat([ChatMessage("user", prompt)], params)
         async for delta in stream:
             if not first and delta.text:
                 first = time.perf_counter()
