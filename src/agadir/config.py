@@ -58,6 +58,13 @@ class LlamaCppSettings(BaseModel):
         description="Evaluated tokens kept in idle sequences for reuse by requests that share "
         "their prefix (least recently used dropped first); 0 turns the prefix cache off.",
     )
+    adapter_contexts: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="LoRA adapters (BASE:ADAPTER models) kept loaded per base model, each in "
+        "its own context with one KV cache; the least recently used idle one is closed first.",
+    )
     extra_buffers: Literal["auto", "on", "off"] = Field(
         "auto",
         description="ggml extra buffer types (weight repacking, AMX). 'auto' turns them off on "

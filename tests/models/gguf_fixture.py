@@ -11,7 +11,14 @@ def _string(value: str) -> bytes:
     return struct.pack("<Q", len(raw)) + raw
 
 
-def write_gguf(path: Path, *, arch: str = "llama", context_length: int = 4096) -> Path:
+def write_gguf(
+    path: Path,
+    *,
+    arch: str = "llama",
+    context_length: int = 4096,
+    strings: dict[str, str] | None = None,
+) -> Path:
+    """``strings`` adds string keys (e.g. general.type=adapter for a LoRA adapter)."""
     kv = [
         (_string("general.architecture"), struct.pack("<I", 8) + _string(arch)),
         (
@@ -27,6 +34,7 @@ def write_gguf(path: Path, *, arch: str = "llama", context_length: int = 4096) -
             + _string("b"),
         ),
     ]
+    kv += [(_string(k), struct.pack("<I", 8) + _string(v)) for k, v in (strings or {}).items()]
     body = b"GGUF" + struct.pack("<I", 3) + struct.pack("<Q", 0) + struct.pack("<Q", len(kv))
     body += b"".join(k + v for k, v in kv)
     path.write_bytes(body)

@@ -72,3 +72,40 @@ def test_packaged_defaults_register_themselves(tmp_path: Path) -> None:
     assert names["usem3-multilingual"].capabilities == ["embedding"]
     again = store.ensure_packaged()  # idempotent, no re-hash needed
     assert [m.sha256 for m in again] == [m.sha256 for m in names.values()]
+
+
+LORA = {"general.type": "adapter", "adapter.type": "lora"}
+
+
+def test_adapters_are_recorded_with_their_base(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    base = store.add(write_gguf(tmp_path / "base.gguf", context_length=1024), name="tiny")
+    lora = write_gguf(tmp_path / "coop.gguf", strings=LORA)
+    adapter = store.add_adapter(lora, base="tiny", name="coop", source="tenant coop")
+    assert adapter.name == "tiny:coop" and adapter.kind == "adapter"
+    assert (adapter.base, adapter.base_sha256) == ("tiny", base.sha256)
+    assert store.get("tiny:coop").context_length == 1024
+    with pytest.raises(InvalidRequestError, match="base of the adapters tiny:coop"):
+        store.remove("tiny")
+    store.remove("tiny:coop")
+    store.remove("tiny")
+
+
+def test_adapter_refusals_say_what_to_do(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    store.add(write_gguf(tmp_path / "base.gguf"), name="tiny")
+    lora = write_gguf(tmp_path / "coop.gguf", strings=LORA)
+    with pytest.raises(InvalidRequestError, match="not a LoRA GGUF adapter"):
+        store.add_adapter(tmp_path / "base.gguf", base="tiny", name="x")
+    other = write_gguf(tmp_path / "qwen.gguf", arch="qwen2", strings=LORA)
+    with pytest.raises(InvalidRequestError, match="'qwen2' model but 'tiny' is 'llama'"):
+        store.add_adapter(other, base="tiny", name="x")
+    with pytest.raises(InvalidRequestError, match="Invalid adapter name"):
+        store.add_adapter(lora, base="tiny", name="a:b")
+    with pytest.raises(ModelNotFoundError):
+        store.add_adapter(lora, base="nope", name="coop")
+    store.add_adapter(lora, base="tiny", name="coop")
+    with pytest.raises(InvalidRequestError, match="cannot carry an adapter"):
+        store.add_adapter(lora, base="tiny:coop", name="deeper")
+    with pytest.raises(InvalidRequestError, match="already registered"):
+        store.add_adapter(lora, base="tiny", name="coop")

@@ -38,7 +38,7 @@ def list_models() -> None:
             str(m.context_length),
             m.sha256[:16] + "…",
             m.source,
-            _lineage_summary(m.lineage),
+            f"adapter on {m.base}" if m.kind == "adapter" else _lineage_summary(m.lineage),
         )
     Console().print(table)
 
@@ -82,6 +82,41 @@ def add(
     console.print(
         f"registered [bold]{manifest.name}[/]: {manifest.size_bytes / 1e6:.0f} MB, "
         f"context {manifest.context_length}, sha256 {manifest.sha256}"
+    )
+    _note_running_server(settings, console)
+
+
+@app.command("add-adapter")
+def add_adapter(
+    path: Annotated[
+        Path, typer.Argument(help="A LoRA .gguf adapter (agadir tune export --lora-gguf).")
+    ],
+    base: Annotated[str, typer.Option(help="The registered base model it was trained on.")],
+    name: Annotated[str, typer.Option(help="Adapter name; clients use BASE:NAME as `model`.")],
+    license: Annotated[str, typer.Option("--license", help="Licence of the adapter.")] = "unknown",
+    source: Annotated[
+        str, typer.Option(help="Where the adapter came from (tenant, run).")
+    ] = "local file",
+) -> None:
+    """Register a LoRA adapter on a base model, served as BASE:NAME to keys whose scopes allow
+    it (e.g. --scopes chat,models:BASE:NAME)."""
+    manifest = _store().add_adapter(path, base=base, name=name, license=license, source=source)
+    settings = load_settings()
+    record_cli_event(
+        settings,
+        "models.add",
+        model=manifest.name,
+        sha256=manifest.sha256,
+        base=manifest.base,
+        base_sha256=manifest.base_sha256,
+        license=manifest.license,
+        source=manifest.source,
+        path=manifest.path,
+    )
+    console = Console()
+    console.print(
+        f"registered adapter [bold]{manifest.name}[/] on {manifest.base} "
+        f"(base sha256 {str(manifest.base_sha256)[:16]}…), sha256 {manifest.sha256}"
     )
     _note_running_server(settings, console)
 

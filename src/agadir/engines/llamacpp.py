@@ -10,6 +10,7 @@ Limits: text only (no images/tools). Prompt prefixes are reused across requests
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -28,6 +29,7 @@ from agadir.engines.base import (
     SamplingParams,
     unsupported,
 )
+from agadir.engines.llamacpp_adapters import AdapterPool, AdapterRef
 from agadir.engines.llamacpp_prefix import CacheStats
 from agadir.engines.llamacpp_scheduler import BatchScheduler, Job, bridge
 from agadir.errors import ContextLengthExceededError, InvalidRequestError, ModelFileError
@@ -64,24 +66,11 @@ class LlamaCppEngine:
                 "upgrade llama-cpp-python if needed."
             ) from exc
         self.per_seq_ctx = min(config.n_ctx, self.model.n_ctx_train())
-        ctx_params = llama_cpp.llama_context_default_params()
-        ctx_params.n_ctx = self.per_seq_ctx * config.contexts
-        ctx_params.n_batch = config.n_batch + config.contexts
-        ctx_params.n_ubatch = config.n_batch + config.contexts
-        ctx_params.n_seq_max = config.contexts
-        ctx_params.n_threads = threads
-        ctx_params.n_threads_batch = threads
-        ctx_params.kv_unified = False
-        ctx_params.no_perf = True
-        self.context = internals.LlamaContext(model=self.model, params=ctx_params, verbose=False)
-        self.scheduler = BatchScheduler(
-            self.model,
-            self.context.ctx,
-            n_seq=config.contexts,
-            n_batch=config.n_batch,
-            per_seq_ctx=self.per_seq_ctx,
-            prefix_cache_tokens=config.prefix_cache_tokens,
-        )
+        self._config = config
+        self._threads = threads
+        self.context, self.scheduler = self._new_context()
+        self.adapters = AdapterPool(self.model, self._new_context, config.adapter_contexts)
+        self._adapter: AdapterRef | None = None
         meta = self.model.metadata()
         self._template = meta.get("tokenizer.chat_template") or _CHATML
         vocab_text = self.model.token_get_text
@@ -92,8 +81,39 @@ class LlamaCppEngine:
             add_generation_prompt=True,
         )
         self._add_bos = bool(self.model.add_bos_token())
-        self._threads = threads
         self._contexts = config.contexts
+
+    def _new_context(self) -> tuple[internals.LlamaContext, BatchScheduler]:
+        """A context of `contexts` sequences on the shared model, with its scheduler."""
+        config = self._config
+        ctx_params = llama_cpp.llama_context_default_params()
+        ctx_params.n_ctx = self.per_seq_ctx * config.contexts
+        ctx_params.n_batch = config.n_batch + config.contexts
+        ctx_params.n_ubatch = config.n_batch + config.contexts
+        ctx_params.n_seq_max = config.contexts
+        ctx_params.n_threads = self._threads
+        ctx_params.n_threads_batch = self._threads
+        ctx_params.kv_unified = False
+        ctx_params.no_perf = True
+        context = internals.LlamaContext(model=self.model, params=ctx_params, verbose=False)
+        scheduler = BatchScheduler(
+            self.model,
+            context.ctx,
+            n_seq=config.contexts,
+            n_batch=config.n_batch,
+            per_seq_ctx=self.per_seq_ctx,
+            prefix_cache_tokens=config.prefix_cache_tokens,
+        )
+        return context, scheduler
+
+    def with_adapter(self, name: str, path: Path) -> LlamaCppEngine:
+        """The engine served as `name`: this model with a LoRA adapter, in its own context
+        (llamacpp_adapters.py). The view shares everything else with this engine and owns
+        nothing: closing it is a no-op, closing the base closes its adapter contexts."""
+        view = copy.copy(self)
+        view._name = name
+        view._adapter = AdapterRef(name, path)
+        return view
 
     def info(self) -> EngineInfo:
         return EngineInfo(
@@ -155,7 +175,13 @@ class LlamaCppEngine:
             score_prompt=score,
             max_positions=self.per_seq_ctx,
         )
-        self.scheduler.submit(job)
+        adapter = self._adapter
+        scheduler = (
+            self.scheduler
+            if adapter is None
+            else await asyncio.to_thread(self.adapters.acquire, adapter)
+        )
+        scheduler.submit(job)
         try:
             while True:
                 item = await queue.get()
@@ -166,6 +192,8 @@ class LlamaCppEngine:
                     return
         finally:
             job.cancel()  # the client went away (or we finished): free the sequence
+            if adapter is not None:
+                self.adapters.release(adapter)
 
     def stream_chat(
         self, messages: Sequence[ChatMessage], params: SamplingParams
@@ -250,6 +278,9 @@ class LlamaCppEngine:
         raise unsupported(self._name, "embeddings (use the multilingual encoder model)")
 
     async def aclose(self) -> None:
+        if self._adapter is not None:
+            return  # a view: the base engine owns the model and the contexts
+        await asyncio.to_thread(self.adapters.close)
         await asyncio.to_thread(self.scheduler.close)
         self.context.close()
         self.model.close()
@@ -272,4 +303,9 @@ def quiet_llama_logs() -> None:
 
 
 def create(manifest: ModelManifest, settings: Settings) -> LlamaCppEngine:
+    if manifest.kind == "adapter":
+        raise ModelFileError(
+            f"'{manifest.name}' is an adapter: it is served on its base model's engine "
+            "(EngineManager loads the base first)."
+        )
     return LlamaCppEngine(manifest.name, Path(manifest.path), settings.llamacpp)

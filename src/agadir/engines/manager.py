@@ -153,7 +153,10 @@ class EngineManager:
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
             engine = self._engines.get(name)
-            if engine is None:
+            if engine is None and entry.manifest is not None and entry.manifest.kind == "adapter":
+                engine = await self._adapter_engine(entry.manifest)
+                self._engines[name] = engine
+            elif engine is None:
                 engine = await asyncio.to_thread(self._create, entry)
                 self._engines[name] = engine
             if entry.engine == "upstream":
@@ -174,6 +177,27 @@ class EngineManager:
                 self._entries[name] = replace(entry, context_length=engine.info().context_length)
         else:
             self._discovering[name] = engine
+
+    async def _adapter_engine(self, manifest: ModelManifest) -> Engine:
+        """`base:adapter`: the base's engine with the adapter, refused unless the base file is
+        still the one the adapter was registered on."""
+        from pathlib import Path
+
+        from agadir.engines.llamacpp import LlamaCppEngine
+        from agadir.errors import ModelFileError
+
+        base_name = manifest.base or ""
+        base_entry = self._entries.get(base_name)
+        if base_entry is None or base_entry.sha256 != manifest.base_sha256:
+            raise ModelFileError(
+                f"The adapter '{manifest.name}' was registered on '{base_name}' with sha256 "
+                f"{str(manifest.base_sha256)[:16]}…, which is no longer registered as such. "
+                f"Re-register the adapter on the current base (agadir models add-adapter)."
+            )
+        base = await self.get(base_name)
+        if not isinstance(base, LlamaCppEngine):
+            raise ModelFileError(f"'{base_name}' is not served by llama.cpp: it takes no adapter.")
+        return base.with_adapter(manifest.name, Path(manifest.path))
 
     def _create(self, entry: ModelEntry) -> Engine:
         if entry.engine == "upstream":

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Capability = Literal["chat", "completion", "embedding"]
+ManifestKind = Literal["model", "adapter"]
 _CHUNK = 4 * 1024 * 1024
 
 
@@ -41,6 +42,11 @@ class ModelManifest(BaseModel):
     evals: list[dict[str, Any]] = Field(default_factory=list)
     # what a tuned model was made from (agadir.tune.lineage); None for models added as files
     lineage: dict[str, Any] | None = None
+    # a LoRA adapter is served on its base (`base:adapter`), and only on the exact base file
+    # it was registered against: base_sha256 is checked before the adapter is applied
+    kind: ManifestKind = "model"
+    base: str | None = None
+    base_sha256: str | None = None
 
 
 def sha256_file(path: Path) -> str:

@@ -165,9 +165,78 @@ class ModelStore:
         self._write(manifest)
         return manifest
 
+    def add_adapter(
+        self,
+        path: Path,
+        *,
+        base: str,
+        name: str,
+        license: str = "unknown",
+        source: str = "local file",
+        lineage: dict[str, Any] | None = None,
+        replace: bool = False,
+    ) -> ModelManifest:
+        """Register a LoRA GGUF adapter as ``base:name``, bound to the base's sha256.
+
+        The full name carries the base so that a `models:` scope can grant one adapter
+        (``models:base:name``) or all adapters of a base (``models:base:*``)."""
+        if ":" in name or not _NAME.match(name):
+            raise InvalidRequestError(
+                f"Invalid adapter name '{name}': use letters, digits and . _ - (max 100, no ':'; "
+                "the adapter is served as BASE:NAME)."
+            )
+        base_manifest = self.get(base)
+        if base_manifest.kind == "adapter" or base_manifest.engine != "llamacpp":
+            raise InvalidRequestError(
+                f"'{base}' cannot carry an adapter: the base must be a llama.cpp model "
+                "(a GGUF registered with `agadir models add`), not an adapter or another engine."
+            )
+        path = path.expanduser().resolve()
+        meta = read_gguf_metadata(path)
+        if meta.get("general.type") != "adapter" or meta.get("adapter.type") != "lora":
+            raise InvalidRequestError(
+                f"{path} is not a LoRA GGUF adapter (general.type={meta.get('general.type')!r}); "
+                "export one with `agadir tune export RUN --lora-gguf`."
+            )
+        base_arch = read_gguf_metadata(Path(base_manifest.path)).get("general.architecture")
+        if meta.get("general.architecture") != base_arch:
+            raise InvalidRequestError(
+                f"The adapter is for a '{meta.get('general.architecture')}' model but '{base}' "
+                f"is '{base_arch}': register it on the base it was trained from."
+            )
+        full = f"{base}:{name}"
+        if self._read(full) is not None and not replace:
+            raise InvalidRequestError(
+                f"An adapter named '{full}' is already registered; remove it or pick another name."
+            )
+        manifest = ModelManifest(
+            name=full,
+            path=str(path),
+            engine="llamacpp",
+            sha256=sha256_file(path),
+            size_bytes=path.stat().st_size,
+            license=license,
+            source=source,
+            context_length=base_manifest.context_length,
+            capabilities=list(base_manifest.capabilities),
+            lineage=lineage,
+            kind="adapter",
+            base=base,
+            base_sha256=base_manifest.sha256,
+        )
+        self._write(manifest)
+        return manifest
+
     def remove(self, name: str) -> ModelManifest:
-        """Forget a model (the file itself is left where it is)."""
+        """Forget a model (the file itself is left where it is); a base keeps its adapters'
+        company: remove them first, so none is left pointing at nothing."""
         manifest = self.get(name)
+        adapters = [m.name for m in self.manifests() if m.kind == "adapter" and m.base == name]
+        if adapters:
+            raise InvalidRequestError(
+                f"'{name}' is the base of the adapters {', '.join(adapters)}: remove them first "
+                "(agadir models remove BASE:ADAPTER)."
+            )
         self._manifest_path(name).unlink()
         return manifest
 

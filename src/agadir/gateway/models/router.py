@@ -30,6 +30,8 @@ def _card(entry: ModelEntry, created: int) -> dict[str, Any]:
         "sha256": entry.sha256,
         "license": manifest.license if manifest else None,
         "source": manifest.source if manifest else None,
+        # a LoRA adapter names the base it runs on (vLLM's cards call this "parent")
+        "parent": manifest.base if manifest and manifest.kind == "adapter" else None,
     }
 
 
