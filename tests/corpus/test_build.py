@@ -73,14 +73,17 @@ def test_killed_run_resumes_to_identical_output(tmp_path: Path, small_inputs: Pa
         "if __name__ == '__main__':\n"
         f"    build(load_recipe(Path({str(recipe_path)!r})), RunOptions(workers=1))\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    proc = subprocess.Popen(  # its own group: datatrove's worker process dies with it
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     marker = tmp_path / "out" / "logs" / "ingest" / "completions"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (marker.is_dir() and any(marker.iterdir())):
         time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = len(list(marker.iterdir()))
     assert done_before == 1, "the kill lands after the first ingest task, before the others"
