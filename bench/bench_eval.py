@@ -163,6 +163,8 @@ def main() -> None:
         if args.out.exists():
             shutil.rmtree(args.out)
         write(main_report, args.out)
+        # the per-sample answers and references stay out of the repo (report.md has the figures)
+        (args.out / "report.json").unlink(missing_ok=True)
         for png in args.out.glob("*.png"):
             if png.name != "summary.png":
                 png.unlink()  # per-task PNGs stay out of the repo; the summary is kept
