@@ -138,8 +138,8 @@ def install(dest: Path | None = None, pip: Sequence[str] | None = None) -> Path:
                 "download",
                 "--quiet",
                 "--no-deps",
-                "--no-binary",
-                ":all:",
+                "--no-binary",  # the sdist of this package only: ":all:" would also build
+                "llama-cpp-python",  # its build tools (cmake, ninja) from source
                 f"llama-cpp-python=={wanted}",
                 "-d",
                 tmp,
