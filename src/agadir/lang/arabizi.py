@@ -65,9 +65,36 @@ _RULES: dict[str, list[tuple[str, float]]] = {
     "r": [("ر", 0.0)], "w": [("و", 0.0)], "x": [("كس", 0.0)], "-": [("-", 0.0)],
     "'": [("", 0.0), ("ء", -1.0)],
 }  # fmt: skip
-_KEYS_BY_FIRST: dict[str, list[str]] = {}
-for _key in sorted(_RULES, key=len, reverse=True):
-    _KEYS_BY_FIRST.setdefault(_key[0], []).append(_key)
+#: DODa's Arabic-script conventions for loanword letters: ``p`` پ, ``v`` ڤ (``plage`` پلاج,
+#: ``lavabo`` لاڤابو), ``ck`` one ك, ``c`` before ``e i y`` س (French spelling: ``cinema``).
+#: The LM cannot rank these letters (its Darija text writes پ ڤ ڭ almost never: 0, 4 and 21
+#: times in 0.6 M letters), so it scores them as their plain letters (`_LM_FOLD`) and the
+#: rule prior alone chooses. The rule set before this (``_RULES``) is kept for the LID text.
+_DODA_RULES: dict[str, list[tuple[str, float]]] = {
+    **_RULES,
+    "p": [("پ", 0.0), ("ب", -0.5)],
+    "v": [("ڤ", 0.0), ("ف", -0.5)],
+    "ck": [("ك", 0.0)],
+}
+_SOFT_C: list[tuple[str, float]] = [("س", 0.0), ("ك", -1.5)]
+#: What the LM sees instead of letters its training text does not write.
+_LM_FOLD = str.maketrans("پڤڭگ", "بفكك")
+#: Log-prior bonus of the article reading of an initial doubled sun letter in a word of 4+
+#: letters (``ttomobil`` الطوموبيل, ``jjbel`` الجبل): DODa writes the assimilated article so,
+#: and the plain reading of the same letters is a gemination nobody writes. Shorter words are
+#: left to the LM (``tta`` حتى is no article).
+ARTICLE_BONUS = 1.0
+
+
+def _keys_by_first(rules: dict[str, list[tuple[str, float]]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in sorted(rules, key=len, reverse=True):
+        out.setdefault(key[0], []).append(key)
+    return out
+
+
+_KEYS_BY_FIRST = _keys_by_first(_RULES)
+_DODA_KEYS_BY_FIRST = _keys_by_first(_DODA_RULES)
 _SUN_LETTERS = set("tTdDsSzZrnlcj")
 _VOWELS = set("aeiouy")
 _TOKEN = re.compile(r"[A-Za-zÀ-ÿ0-9'\-]*[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9'\-]*|[0-9]+|\S")
@@ -130,54 +157,40 @@ def rescore(scored: list[tuple[str, float]], lexicon: Lexicon) -> list[tuple[str
 def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[str, float]]:
     """Every finished beam spelling of one Latin word with its rule + LM score, best first.
 
-    ``tanwin=False`` is the rule set before the final ``-an`` -> ا reading was added, which the
-    LID training text (`scripts/lid_data.py`) was transliterated with.
+    ``tanwin=False`` is the rule set before the final ``-an`` -> ا reading and DODa's letter
+    conventions (`_DODA_RULES`, `ARTICLE_BONUS`, one letter for a doubled digit) were added:
+    the LID training text (`scripts/lid_data.py`) was transliterated with it.
     """
-    # Collapse tripled letters; keep case (capitals mark emphatics in DODa's convention).
+    # Collapse tripled letters; keep case (capitals mark emphatics in DODa's convention), but
+    # a word in capitals only is shouting or an acronym, not a row of emphatics.
     word = re.sub(r"(.)\1{2,}", r"\1\1", word)[:MAX_WORD]
+    if tanwin and len(word) > 1 and word.isupper():
+        word = word.lower()
+    rules, keys_by_first = (
+        (_DODA_RULES, _DODA_KEYS_BY_FIRST) if tanwin else (_RULES, _KEYS_BY_FIRST)
+    )
+    fold = _LM_FOLD if tanwin else None
     starts: list[tuple[str, int, float]] = [("", 0, 0.0)]
     if len(word) > 2 and word[0] == word[1] and word[0] in _SUN_LETTERS:
         # Assimilated article: "rrmla" -> الرملة.
-        starts.append(("ال" + _RULES[word[0]][0][0], 2, 0.0))
+        bonus = ARTICLE_BONUS if tanwin and len(word) > 3 else 0.0
+        starts.append(("ال" + rules[word[0]][0][0], 2, bonus))
     # beams[pos] = {arabic: score}
     beams: list[dict[str, float]] = [{} for _ in range(len(word) + 1)]
     for arabic, pos, prior in starts:
-        history = BOUNDARY + arabic
+        history = BOUNDARY + _fold(arabic, fold)
         lm_score = sum(lm.logprob(history[i], history[:i]) for i in range(1, len(history)))
-        score = prior + LM_WEIGHT * lm_score
-        beams[pos][arabic] = score
+        beams[pos][arabic] = prior + LM_WEIGHT * lm_score
     for pos in range(len(word)):
         if not beams[pos]:
             continue
         best = heapq.nlargest(BEAM, beams[pos].items(), key=lambda kv: kv[1])
-        ch = word[pos]
-        keys = [k for k in _KEYS_BY_FIRST.get(ch, []) if word.startswith(k, pos)]
-        if not keys and ch.lower() != ch:
-            keys = [k for k in _KEYS_BY_FIRST.get(ch.lower(), []) if word.startswith(k, pos)]
-            keys = [k.upper() if k == ch.lower() else k for k in keys]
-        expansions: list[tuple[int, str, float]] = []
-        for key in keys:
-            options = _RULES.get(key) or _RULES[key.lower()]
-            expansions.extend((len(key), ar, pr) for ar, pr in options)
-        if not expansions:
-            expansions = [(1, ch, -5.0)]
-        if _is_short_vowel(word, pos):
-            expansions = [
-                (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)
-                for step, ar, pr in expansions
-            ]
-        if pos == len(word) - 1 and ch == "a":
-            expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
-        if tanwin and pos == len(word) - 2 and word[pos:].lower() == "an" and pos > 1:
-            expansions.append((2, "ا", -1.5))  # tanwin: "chokran" -> شكراً
-        # A doubled consonant is one letter (gemination is a shadda, which is not written).
-        if pos > 0 and word[pos - 1] == ch and ch.isalpha() and ch.lower() not in "aeiou":
-            expansions.append((1, "", -0.1))
+        expansions = _expansions(word, pos, rules, keys_by_first, tanwin)
         for arabic, score in best:
             for step, ar, prior in expansions:
-                history = BOUNDARY + arabic
+                history = BOUNDARY + _fold(arabic, fold)
                 gain = prior
-                for c in ar:
+                for c in _fold(ar, fold):
                     gain += LM_WEIGHT * lm.logprob(c, history)
                     history += c
                 nxt = arabic + ar
@@ -185,12 +198,54 @@ def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[s
                 if target.get(nxt, -1e18) < score + gain:
                     target[nxt] = score + gain
     final = [
-        (arabic, score + LM_WEIGHT * lm.logprob(BOUNDARY, BOUNDARY + arabic))
+        (arabic, score + LM_WEIGHT * lm.logprob(BOUNDARY, BOUNDARY + _fold(arabic, fold)))
         for arabic, score in beams[len(word)].items()
         if arabic
     ]
     final.sort(key=lambda kv: -kv[1])
     return final
+
+
+def _fold(text: str, table: dict[int, str] | None) -> str:
+    return text.translate(table) if table else text
+
+
+def _expansions(
+    word: str,
+    pos: int,
+    rules: dict[str, list[tuple[str, float]]],
+    keys_by_first: dict[str, list[str]],
+    doda: bool,
+) -> list[tuple[int, str, float]]:
+    """(Latin letters used, Arabic spelling, log-prior) readings of ``word`` at ``pos``."""
+    ch = word[pos]
+    keys = [k for k in keys_by_first.get(ch, []) if word.startswith(k, pos)]
+    if not keys and ch.lower() != ch:
+        keys = [k for k in keys_by_first.get(ch.lower(), []) if word.startswith(k, pos)]
+        keys = [k.upper() if k == ch.lower() else k for k in keys]
+    expansions: list[tuple[int, str, float]] = []
+    for key in keys:
+        options = rules.get(key) or rules[key.lower()]
+        if doda and key == "c" and word[pos + 1 : pos + 2].lower() in ("e", "i", "y"):
+            options = _SOFT_C
+        expansions.extend((len(key), ar, pr) for ar, pr in options)
+    if not expansions:
+        expansions = [(1, ch, -5.0)]
+    if _is_short_vowel(word, pos):
+        expansions = [
+            (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)
+            for step, ar, pr in expansions
+        ]
+    if pos == len(word) - 1 and ch == "a":
+        expansions = [(1, "ة", -0.2), (1, "ا", -0.2), (1, "", -2.0)]
+    if doda and pos == len(word) - 2 and word[pos:].lower() == "an" and pos > 1:
+        expansions.append((2, "ا", -1.5))  # tanwin: "chokran" -> شكراً
+    # A doubled consonant is one letter (gemination is a shadda, which is not written); DODa
+    # doubles the digit letters too (``l33ab`` لعاب).
+    doubled = ch.isalnum() if doda else ch.isalpha()
+    if pos > 0 and word[pos - 1] == ch and doubled and ch.lower() not in "aeiou":
+        expansions.append((1, "", -0.1))
+    return expansions
 
 
 def _is_short_vowel(word: str, pos: int) -> bool:
