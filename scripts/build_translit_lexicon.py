@@ -97,7 +97,7 @@ def main() -> None:
         scored = rescore(_rule_candidates(word, lm), prior)
         if scored:
             best = scored[0][0]
-            if best in vocab:
+            if prior.prior(best) > 0:
                 entries[word] = (best, count)
     n_learned = len(entries)
     for word, arabic in seed.items():

@@ -22,7 +22,7 @@ from itertools import product
 
 from agadir.lang.charlm import BOUNDARY, CharLM
 from agadir.lang.errors import LangInputError, LangModelError
-from agadir.lang.translit_lexicon import MAX_PHRASE, Lexicon, load_lexicon
+from agadir.lang.translit_lexicon import MAX_PHRASE, PLAIN_LETTERS, Lexicon, load_lexicon
 
 _ARTEFACT = "translit_lm.npz"
 BEAM = 12
@@ -77,8 +77,17 @@ _DODA_RULES: dict[str, list[tuple[str, float]]] = {
     "ck": [("ك", 0.0)],
 }
 _SOFT_C: list[tuple[str, float]] = [("س", 0.0), ("ك", -1.5)]
+#: A final ``-ge`` is French (``plage`` پلاج, ``garage``): ج, like ``j``.
+_FRENCH_GE: list[tuple[str, float]] = [("ج", 0.0), ("ڭ", -1.5)]
+#: An Arabic word never starts with an unwritten vowel: an initial ``e o`` is carried by an
+#: alef, with hamza (``electrique`` إليكتريك, ``ocarina`` أكارينا); ``ou`` is و, and an initial
+#: ``i`` keeps its rule (mostly the verb prefix ي: ``iji`` يجي, ``i9dr`` يقدر).
+_INITIAL_VOWEL: dict[str, list[tuple[int, str, float]]] = {
+    "e": [(1, "إ", 0.0), (1, "ا", -0.5), (1, "إي", -1.0)],
+    "o": [(1, "أ", 0.0), (1, "أو", -0.3), (1, "او", -0.5), (1, "و", -1.0)],
+}
 #: What the LM sees instead of letters its training text does not write.
-_LM_FOLD = str.maketrans("پڤڭگ", "بفكك")
+_LM_FOLD = PLAIN_LETTERS
 #: Log-prior bonus of the article reading of an initial doubled sun letter in a word of 4+
 #: letters (``ttomobil`` الطوموبيل, ``jjbel`` الجبل): DODa writes the assimilated article so,
 #: and the plain reading of the same letters is a gemination nobody writes. Shorter words are
@@ -96,6 +105,7 @@ def _keys_by_first(rules: dict[str, list[tuple[str, float]]]) -> dict[str, list[
 _KEYS_BY_FIRST = _keys_by_first(_RULES)
 _DODA_KEYS_BY_FIRST = _keys_by_first(_DODA_RULES)
 _SUN_LETTERS = set("tTdDsSzZrnlcj")
+_EMPHATICS = set("TDSZH")
 _VOWELS = set("aeiouy")
 _TOKEN = re.compile(r"[A-Za-zÀ-ÿ0-9'\-]*[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9'\-]*|[0-9]+|\S")
 
@@ -166,6 +176,8 @@ def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[s
     word = re.sub(r"(.)\1{2,}", r"\1\1", word)[:MAX_WORD]
     if tanwin and len(word) > 1 and word.isupper():
         word = word.lower()
+    elif tanwin:  # only the emphatics have capital readings: "Oh" is "oh"
+        word = "".join(c if c in _EMPHATICS else c.lower() for c in word)
     rules, keys_by_first = (
         (_DODA_RULES, _DODA_KEYS_BY_FIRST) if tanwin else (_RULES, _KEYS_BY_FIRST)
     )
@@ -175,6 +187,12 @@ def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[s
         # Assimilated article: "rrmla" -> الرملة.
         bonus = ARTICLE_BONUS if tanwin and len(word) > 3 else 0.0
         starts.append(("ال" + rules[word[0]][0][0], 2, bonus))
+    elif (
+        tanwin and len(word) > 4 and word[0] in "ae" and word[1] == word[2] in _SUN_LETTERS - {"n"}
+    ):
+        # The same article with its vowel written: "attawazon" -> التوازن, "essalam" -> السلام
+        # (not "ann-": أنّ + pronoun, "annak" أنك).
+        starts.append(("ال" + rules[word[1]][0][0], 3, ARTICLE_BONUS))
     # beams[pos] = {arabic: score}
     beams: list[dict[str, float]] = [{} for _ in range(len(word) + 1)]
     for arabic, pos, prior in starts:
@@ -228,9 +246,13 @@ def _expansions(
         options = rules.get(key) or rules[key.lower()]
         if doda and key == "c" and word[pos + 1 : pos + 2].lower() in ("e", "i", "y"):
             options = _SOFT_C
+        elif doda and key == "g" and pos == len(word) - 2 and word[-1] == "e":
+            options = _FRENCH_GE
         expansions.extend((len(key), ar, pr) for ar, pr in options)
     if not expansions:
         expansions = [(1, ch, -5.0)]
+    if doda and pos == 0 and ch in _INITIAL_VOWEL and not word.startswith("ou"):
+        expansions = _INITIAL_VOWEL[ch]
     if _is_short_vowel(word, pos):
         expansions = [
             (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)

@@ -28,6 +28,9 @@ from agadir.lang.errors import LangModelError
 _ARTEFACT = "translit_lexicon.npz"
 #: Longest phrase (in words) the lexicon holds.
 MAX_PHRASE = 3
+#: DODa's loanword letters -> the plain letters most Darija text writes instead (پ ڤ ڭ گ ->
+#: ب ف ك ك). The word counts and the character LM see the plain form.
+PLAIN_LETTERS = str.maketrans("پڤڭگ", "بفكك")
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,10 @@ class Lexicon:
         return hit[1] if hit else 0
 
     def prior(self, arabic: str) -> float:
-        """Log-prior bonus of an Arabic spelling: ``log(1 + count)`` (0 if unknown)."""
-        return math.log1p(self.vocab.get(arabic, 0))
+        """Log-prior bonus of an Arabic spelling: ``log(1 + count)`` (0 if unknown), the count
+        of the spelling itself or else of its plain-letter form (`PLAIN_LETTERS`)."""
+        count = self.vocab.get(arabic) or self.vocab.get(arabic.translate(PLAIN_LETTERS), 0)
+        return math.log1p(count)
 
 
 @lru_cache(maxsize=1)
