@@ -1,9 +1,10 @@
 """Rebuild `src/agadir/lang/translit_lexicon.npz`, the Arabizi -> Arabic word lexicon and prior.
 
-* ``vocab`` (Arabic-script word counts): words of the ``ary_Arab`` lines of
-  ../shared/data/lid/train.tsv (NLLB-Seed), the FineWeb-2 Darija and MSA word lists (count 1
-  each; MSA because feminine nouns end in ة in both) and the seed's Arabic spellings (count 1
-  each), with diacritics and tatweel removed.
+* ``vocab`` (Arabic-script word counts): words of the ``ary_Arab`` (NLLB-Seed), ``arq_Arab``,
+  ``arz_Arab`` (Tatoeba, conversational) and ``arb_Arab`` (UD, XQuAD) lines of
+  ../shared/data/lid/train.tsv, the FineWeb-2 Darija and MSA word lists (count 1 each; MSA
+  because feminine nouns end in ة in both) and the seed's Arabic spellings (count 1 each),
+  with diacritics and tatweel removed; a word with the article also counts for its bare form.
 * ``entries`` (Latin form -> Arabic, count): every word type of the DODa Arabizi training
   sentences (../shared/data/parallel/doda_ary_Latn-eng_Latn.train.tsv, MIT) whose best
   reading -- character model (`agadir.lang.arabizi`) plus the vocab prior -- is a known Darija
@@ -37,6 +38,10 @@ from agadir.lang.arabizi import _TOKEN, _rule_candidates, load_lm, rescore  # no
 from agadir.lang.translit_lexicon import Lexicon  # noqa: E402
 
 OUT = ROOT / "src" / "agadir" / "lang" / "translit_lexicon.npz"
+#: LID train labels whose words count: Darija (NLLB-Seed) and the short conversational Tatoeba
+#: lines of Algerian and Egyptian Arabic, with MSA (UD, XQuAD): feminine nouns end in ة in all
+#: of them, and the Darija source alone lacks everyday nouns (قهوة, طبلة).
+ARABIC_LABELS = ("ary_Arab", "arq_Arab", "arz_Arab", "arb_Arab")
 HERE = Path(__file__).resolve().parent / "lexicon"
 
 
@@ -55,13 +60,19 @@ def arabic_vocab(data: Path, seed: dict[str, str]) -> Counter[str]:
     vocab: Counter[str] = Counter()
     with (data / "lid" / "train.tsv").open(encoding="utf-8", newline="") as fh:
         for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if len(row) >= 2 and row[0] == "ary_Arab":
+            if len(row) >= 2 and row[0] in ARABIC_LABELS:
                 vocab.update(clean(row[1]).split())
     words = (data / "fineweb2" / "wordlists" / "ary_Arab.txt").read_text(encoding="utf-8")
     vocab.update(w for line in words.splitlines() for w in clean(line).split())
     vocab.update(w for arabic in seed.values() for w in arabic.split())
     msa = (data / "fineweb2" / "wordlists" / "arb_Arab.txt").read_text(encoding="utf-8")
     vocab.update(w for line in msa.splitlines() for w in clean(line).split())
+    # A noun seen with the article is evidence for its bare spelling (القهوة -> قهوة).
+    bare: Counter[str] = Counter()
+    for word, count in vocab.items():
+        if word.startswith("ال") and len(word) > 4:
+            bare[word[2:]] += count
+    vocab.update(bare)
     return vocab
 
 
