@@ -1,8 +1,9 @@
 """Arabizi -> Arabic on ../shared/data/parallel/doda_imagenet_arabizi-arabic.dev.tsv.
 
 Compares, on the same pairs in one run: `agadir.lang.arabizi_to_arabic` as it is now, the same
-function as committed on ``--baseline`` (default ``main``; its module is written to bench/out/,
-which git ignores), and the PyPI packages `darija-tools` and `arabizi`. Character error rate =
+function as committed on ``--baseline`` (default ``main``; its modules and artefacts are written
+to bench/out/baseline/, which git ignores, and imported from there), and the PyPI packages
+`darija-tools` and `arabizi`. Character error rate =
 Levenshtein(hyp, ref) / len(ref), summed over the set; both sides have Arabic diacritics
 (shadda...) and tatweel removed first, because the references mark gemination inconsistently
 and no system predicts it. Exact match uses the same comparison.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
+import importlib
 import re
 import statistics
 import subprocess
@@ -69,24 +70,36 @@ def scores(hyps: list[str], refs: list[str]) -> tuple[float, float]:
     return errors / chars, exact
 
 
+#: The transliterator's modules and artefacts, copied from the baseline ref side by side.
+_BASE_FILES = ("arabizi.py", "charlm.py", "translit_lexicon.py", "translit_lm.npz",
+               "translit_lexicon.npz")  # fmt: skip
+
+
 def baseline_module(ref: str) -> ModuleType | None:
-    """`agadir.lang.arabizi` as committed on git ``ref`` (same LM artefact path), or None."""
-    path = OUT / f"arabizi_{ref.replace('/', '_')}.py"
-    try:
-        source = subprocess.run(
-            ["git", "show", f"{ref}:src/agadir/lang/arabizi.py"],
-            cwd=ROOT, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    OUT.mkdir(parents=True, exist_ok=True)
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"arabizi_{ref}", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """`agadir.lang.arabizi` with its LM and lexicon code and artefacts as committed on git
+    ``ref``, imported as a separate package under bench/out/ (which git ignores), or None."""
+    name = "agadir_base_" + re.sub(r"\W", "_", ref)
+    pkg = OUT / "baseline" / name
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    for file in _BASE_FILES:
+        try:
+            blob = subprocess.run(
+                ["git", "show", f"{ref}:src/agadir/lang/{file}"],
+                cwd=ROOT, check=True, capture_output=True,
+            ).stdout  # fmt: skip
+        except (OSError, subprocess.CalledProcessError):
+            if file == "arabizi.py":
+                return None
+            continue
+        if file.endswith(".py"):
+            text = blob.decode("utf-8")
+            for mod in ("charlm", "translit_lexicon"):
+                text = text.replace(f"agadir.lang.{mod}", f"{name}.{mod}")
+            blob = text.replace('files("agadir.lang")', f'files("{name}")').encode("utf-8")
+        (pkg / file).write_bytes(blob)
+    sys.path.insert(0, str(pkg.parent))
+    return importlib.import_module(f"{name}.arabizi")
 
 
 def run(name: str, fn: Callable[[str], str], pairs: list[tuple[str, str]],

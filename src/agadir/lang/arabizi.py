@@ -204,11 +204,13 @@ def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[s
             continue
         best = heapq.nlargest(BEAM, beams[pos].items(), key=lambda kv: kv[1])
         expansions = _expansions(word, pos, rules, keys_by_first, tanwin)
+        folded = [(step, ar, _fold(ar, fold), prior) for step, ar, prior in expansions]
         for arabic, score in best:
-            for step, ar, prior in expansions:
-                history = BOUNDARY + _fold(arabic, fold)
+            context = BOUNDARY + _fold(arabic, fold)
+            for step, ar, ar_folded, prior in folded:
+                history = context
                 gain = prior
-                for c in _fold(ar, fold):
+                for c in ar_folded:
                     gain += LM_WEIGHT * lm.logprob(c, history)
                     history += c
                 nxt = arabic + ar

@@ -1,0 +1,52 @@
+"""Arabizi -> Arabic: DODa's spelling conventions, and the old rule set the LID text needs.
+
+Words here are everyday examples written for this test, not taken from the evaluation pairs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agadir import lang
+from agadir.lang.arabizi import _rule_candidates, load_lm
+from agadir.lang.translit_lexicon import Lexicon
+
+
+def best(text: str) -> str:
+    return lang.arabizi_to_arabic(text)[0][0]
+
+
+@pytest.mark.parametrize(
+    ("arabizi", "arabic"),
+    [
+        ("papa", "پاپا"),  # p is پ, v is ڤ: the LM has no say on letters its text lacks
+        ("villa", "ڤيلا"),
+        ("ssou9", "السوق"),  # initial doubled sun letter: the assimilated article
+        ("ddar", "الدار"),
+        ("sa33a", "ساعة"),  # a doubled digit letter is one letter, like a doubled consonant
+        ("SAFI", "صافي"),  # capitals only: shouting, not a row of emphatics
+    ],
+)
+def test_doda_spelling_conventions(arabizi: str, arabic: str) -> None:
+    assert best(arabizi) == arabic
+
+
+def test_soft_c_initial_vowels_and_capital_vowels() -> None:
+    assert best("cigara").startswith("س")  # c before e/i/y is French: س
+    assert best("ostad").startswith("أ")  # an initial vowel is carried by an alef
+    assert best("electricite").startswith("إ")
+    assert "O" not in best("Oh")  # a capital vowel is a vowel, not a letter left in Latin
+
+
+def test_old_rule_set_is_kept_for_the_lid_training_text() -> None:
+    """`tanwin=False` is what the shipped LID model's DODa text was written with."""
+    lm = load_lm()
+    old = _rule_candidates("papa", lm, tanwin=False)[0][0]
+    assert "پ" not in old and "ب" in old
+    assert _rule_candidates("sa33a", lm, tanwin=False)[0][0] != "ساعة"
+
+
+def test_word_prior_counts_plain_letter_spellings() -> None:
+    lexicon = Lexicon({}, {"بلاج": 3}, frozenset())
+    assert lexicon.prior("پلاج") == lexicon.prior("بلاج") > 0
+    assert lexicon.prior("ڤيلا") == 0
