@@ -120,8 +120,8 @@ def run(name: str, fn: Callable[[str], str], pairs: list[tuple[str, str]],
             bucket = next(b for b, lo, hi in BUCKETS if lo <= n <= hi)
             words[bucket][0].append(hw)
             words[bucket][1].append(rw)
-    for bucket, (hw, rw) in words.items():
-        out[bucket] = (*scores(hw, rw), len(rw))
+    for bucket, (bucket_hyps, bucket_refs) in words.items():
+        out[bucket] = (*scores(bucket_hyps, bucket_refs), len(bucket_refs))
     common = [canon(fn(src)) == canon(ref) for src, ref in COMMON]
     out["common"] = sum(common)
     return out

@@ -226,7 +226,7 @@ def _rule_candidates(word: str, lm: CharLM, tanwin: bool = True) -> list[tuple[s
     return final
 
 
-def _fold(text: str, table: dict[int, str] | None) -> str:
+def _fold(text: str, table: dict[int, int] | None) -> str:
     return text.translate(table) if table else text
 
 
