@@ -9,6 +9,7 @@ import pytest
 
 from agadir import lang
 from agadir.lang.arabizi import _rule_candidates, load_lm
+from agadir.lang.charlm import CharLM
 from agadir.lang.translit_lexicon import Lexicon
 
 
@@ -50,3 +51,13 @@ def test_word_prior_counts_plain_letter_spellings() -> None:
     lexicon = Lexicon({}, {"بلاج": 3}, frozenset())
     assert lexicon.prior("پلاج") == lexicon.prior("بلاج") > 0
     assert lexicon.prior("ڤيلا") == 0
+
+
+def test_memoised_lm_scores_equal_direct_ones() -> None:
+    """The memo keys on the last order-1 characters: short and long histories alike."""
+    lm = CharLM.train(["سلام عليكم", "شكرا بزاف", "صافي"], order=4)
+    for history in ["", " ", " س", " سل", " سلا", " سلام عل", "xyz شك"]:
+        for char in "اسلمك ":
+            direct = lm._logprob(char, history)
+            assert lm.logprob(char, history) == direct
+            assert lm.logprob(char, history) == direct  # second call: from the memo

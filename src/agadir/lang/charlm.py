@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 BOUNDARY = " "
+#: Most memoised log-probabilities kept at once (a few MB).
+MEMO_SIZE = 200_000
 
 
 @dataclass
@@ -27,6 +29,7 @@ class CharLM:
     _ctx_total: dict[str, int] = field(default_factory=dict, repr=False)
     _ctx_types: dict[str, int] = field(default_factory=dict, repr=False)
     _vocab: int = 0
+    _memo: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         total: Counter[str] = Counter()
@@ -70,7 +73,21 @@ class CharLM:
         return cls(order, dict(zip(keys, counts, strict=True)))
 
     def logprob(self, char: str, history: str) -> float:
-        """log P(char | last order-1 chars of history), interpolated down to uniform."""
+        """log P(char | last order-1 chars of history), interpolated down to uniform.
+
+        Memoised per (context, char): a beam search asks the same few thousand n-grams again
+        and again. The memo is emptied when it reaches `MEMO_SIZE` entries, so it stays small
+        in a long-running server.
+        """
+        key = history[max(0, len(history) - self.order + 1) :] + char
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            hit = self._memo[key] = self._logprob(char, key[:-1])
+        return hit
+
+    def _logprob(self, char: str, history: str) -> float:
         p = 1.0 / self._vocab
         start = max(0, len(history) - self.order + 1)
         for i in range(len(history), start - 1, -1):
