@@ -55,24 +55,38 @@ def read_seed(path: Path) -> dict[str, str]:
     return seed
 
 
-def arabic_vocab(data: Path, seed: dict[str, str]) -> Counter[str]:
-    """Arabic-script Darija word counts (see module notes)."""
-    vocab: Counter[str] = Counter()
+def lid_lines(data: Path, labels: tuple[str, ...]) -> list[str]:
+    """Cleaned Arabic-script lines of ``labels`` in the shared LID train split, in file order."""
     with (data / "lid" / "train.tsv").open(encoding="utf-8", newline="") as fh:
-        for row in csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if len(row) >= 2 and row[0] in ARABIC_LABELS:
-                vocab.update(clean(row[1]).split())
+        rows = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [clean(row[1]) for row in rows if len(row) >= 2 and row[0] in labels]
+
+
+def arabic_vocab(
+    data: Path,
+    seed: dict[str, str],
+    labels: tuple[str, ...] = ARABIC_LABELS,
+    bare_forms: bool = True,
+    held_out: frozenset[int] = frozenset(),
+) -> Counter[str]:
+    """Arabic-script word counts (see module notes); ``held_out`` line numbers of
+    `lid_lines` are left out (`bench/bench_translit_heldout.py` scores them)."""
+    vocab: Counter[str] = Counter()
+    for i, line in enumerate(lid_lines(data, labels)):
+        if i not in held_out:
+            vocab.update(line.split())
     words = (data / "fineweb2" / "wordlists" / "ary_Arab.txt").read_text(encoding="utf-8")
     vocab.update(w for line in words.splitlines() for w in clean(line).split())
     vocab.update(w for arabic in seed.values() for w in arabic.split())
     msa = (data / "fineweb2" / "wordlists" / "arb_Arab.txt").read_text(encoding="utf-8")
     vocab.update(w for line in msa.splitlines() for w in clean(line).split())
-    # A noun seen with the article is evidence for its bare spelling (القهوة -> قهوة).
-    bare: Counter[str] = Counter()
-    for word, count in vocab.items():
-        if word.startswith("ال") and len(word) > 4:
-            bare[word[2:]] += count
-    vocab.update(bare)
+    if bare_forms:
+        # A noun seen with the article is evidence for its bare spelling (القهوة -> قهوة).
+        bare: Counter[str] = Counter()
+        for word, count in vocab.items():
+            if word.startswith("ال") and len(word) > 4:
+                bare[word[2:]] += count
+        vocab.update(bare)
     return vocab
 
 
