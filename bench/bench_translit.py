@@ -11,7 +11,8 @@ and no system predicts it. Exact match uses the same comparison.
 Per word-frequency bucket: pairs whose Latin and Arabic sides have the same number of words are
 split into words, and each word is put in a bucket by how often its Latin form occurs in the
 DODa Arabizi training sentences (unseen, 1-9, 10+); exact match and CER are given per bucket.
-Also the issue's common-word table, oracle@5 (reference among our 5 candidates) and lines/s.
+Also the issue's common-word table, oracle@5 (reference among our 5 candidates) and lines per
+CPU second (process time of a first, cold pass: robust to other load on a shared machine).
 
     python bench/bench_translit.py [--data ../shared/data] [--baseline main] [--show 20]
 """
@@ -104,12 +105,13 @@ def baseline_module(ref: str) -> ModuleType | None:
 
 def run(name: str, fn: Callable[[str], str], pairs: list[tuple[str, str]],
         freq: Counter[str]) -> dict[str, object]:  # fmt: skip
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     hyps = [canon(fn(src)) for src, _ in pairs]
-    dt = time.perf_counter() - t0
+    dt = time.process_time() - t0
     refs = [canon(ref) for _, ref in pairs]
     cer, exact = scores(hyps, refs)
     out: dict[str, object] = {"system": name, "cer": cer, "exact": exact, "lps": len(pairs) / dt}
+    out["n_exact"] = sum(h == r for h, r in zip(hyps, refs, strict=True))
     words: dict[str, tuple[list[str], list[str]]] = {b[0]: ([], []) for b in BUCKETS}
     for (src, _), hyp, ref in zip(pairs, hyps, refs, strict=True):
         latin, h_words, r_words = src.split(), hyp.split(), ref.split()
@@ -166,7 +168,9 @@ def main() -> None:
     )
     print(f"Arabizi -> Arabic, {len(pairs)} DODa dev pairs ({path.name})\n")
     head = " | ".join(f"exact / CER, {b} words (n)" for b, _, _ in BUCKETS)
-    print(f"| system | CER | exact match | {head} | common words (of {len(COMMON)}) | lines/s |")
+    print(
+        f"| system | CER | exact match | {head} | common words (of {len(COMMON)}) | lines/CPU s |"
+    )
     print("|---|---:|---:|" + "---:|" * len(BUCKETS) + "---:|---:|")
     for r in results:
         cells = " | ".join(
@@ -174,7 +178,8 @@ def main() -> None:
             for b, _, _ in BUCKETS
         )
         print(
-            f"| {r['system']} | {r['cer']:.3f} | {r['exact']:.3f} | {cells} | {r['common']} "
+            f"| {r['system']} | {r['cer']:.3f} | {r['exact']:.3f} "
+            f"({r['n_exact']}/{len(pairs)}) | {cells} | {r['common']} "
             f"| {r['lps']:.0f} |"
         )
     print(f"\nagadir.lang oracle@5 (reference among 5 candidates): {top5:.3f}")
