@@ -66,7 +66,7 @@ def arabic_vocab(
     data: Path,
     seed: dict[str, str],
     labels: tuple[str, ...] = ARABIC_LABELS,
-    bare_forms: bool = True,
+    bare_forms: bool = False,
     held_out: frozenset[int] = frozenset(),
 ) -> Counter[str]:
     """Arabic-script word counts (see module notes); ``held_out`` line numbers of
