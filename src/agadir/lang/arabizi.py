@@ -79,12 +79,14 @@ _DODA_RULES: dict[str, list[tuple[str, float]]] = {
 _SOFT_C: list[tuple[str, float]] = [("س", 0.0), ("ك", -1.5)]
 #: A final ``-ge`` is French (``plage`` پلاج, ``garage``): ج, like ``j``.
 _FRENCH_GE: list[tuple[str, float]] = [("ج", 0.0), ("ڭ", -1.5)]
-#: An Arabic word never starts with an unwritten vowel: an initial ``e o`` is carried by an
-#: alef, with hamza (``electrique`` إليكتريك, ``ocarina`` أكارينا); ``ou`` is و, and an initial
-#: ``i`` keeps its rule (mostly the verb prefix ي: ``iji`` يجي, ``i9dr`` يقدر).
+#: An Arabic word never starts with an unwritten vowel: an initial ``e`` is carried by an alef
+#: (``electrique`` إليكتريك). An initial ``o`` is most often the conjunction و (``o``, ``ola``
+#: ولا, ``oghadi`` وغادي: the commonest o-words of the DODa train sentences), else an alef
+#: (``omor`` أمور); ``ou`` is و, and an initial ``i`` keeps its rule (mostly the verb prefix
+#: ي: ``iji`` يجي, ``i9dr`` يقدر).
 _INITIAL_VOWEL: dict[str, list[tuple[int, str, float]]] = {
     "e": [(1, "إ", 0.0), (1, "ا", -0.5), (1, "إي", -1.0)],
-    "o": [(1, "أ", 0.0), (1, "أو", -0.3), (1, "او", -0.5), (1, "و", -1.0)],
+    "o": [(1, "و", 0.0), (1, "أ", -0.3), (1, "أو", -0.6)],
 }
 #: What the LM sees instead of letters its training text does not write.
 _LM_FOLD = PLAIN_LETTERS
