@@ -38,8 +38,8 @@ _MERGED = str.maketrans({"ث": "ت", "ذ": "د", "أ": "ا", "إ": "ا", "آ": "
 VARIANTS = (
     ("Darija lines only (main)", ("ary_Arab",), False),
     ("+ bare forms", ("ary_Arab",), True),
-    ("+ Tatoeba arq/arz, MSA", ARABIC_LABELS, False),
-    ("+ both (this branch)", ARABIC_LABELS, True),
+    ("+ Tatoeba arq/arz, MSA (this branch)", ARABIC_LABELS, False),
+    ("+ both", ARABIC_LABELS, True),
 )
 
 
