@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from agadir.lang import _batch_clean
 from agadir.lang._fold import fold_codes
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_OTHER, SCRIPT_TFNG
 from agadir.lang.lid_markers import marker_table
@@ -95,34 +96,56 @@ def clean_line(text: str) -> str:
 
 @dataclass(frozen=True)
 class EncodedBatch:
-    """A batch as one code-point array; line ``i`` is ``codes[starts[i]:starts[i] + len_i]``."""
+    """A batch as one code-point array; line ``i`` is ``codes[starts[i]:starts[i] + len_i]``.
+
+    ``n_words`` (when asked for) is ``len(text[:MAX_CHARS].split())`` of every line.
+    """
 
     codes: npt.NDArray[np.uint64]
     starts: npt.NDArray[np.intp]
     n_lines: int
+    n_words: npt.NDArray[np.intp] | None = None
 
 
-def encode(texts: list[str], fold: bool = True) -> EncodedBatch:
+def encode(texts: list[str], fold: bool = True, count_words: bool = False) -> EncodedBatch:
     """Join cleaned lines as ``\\n line0 \\n line1 \\n...`` into one uint64 code-point array.
 
     ``fold`` applies `_fold.fold_codes` (harakat and tatweel deleted, hamza seats merged,
     punctuation to spaces); models trained before folding existed load with ``fold=False``.
+    ``count_words`` fills `EncodedBatch.n_words` (for the length-bucket temperature).
 
-    Cleaning runs once over the whole batch (one ``lower`` and two regex passes over a string
-    joined with U+001E, a whitespace character the patterns cannot match across), not once per
-    line: per-line regex calls were a third of batch time. A batch with a line that already
-    contains U+001E takes the per-line path.
+    Cleaning runs once over the whole batch (one string joined with U+001E, a whitespace
+    character no pattern matches across; URLs found with ``str.find``, numbers blanked with
+    numpy, see `_batch_clean`), not once per line: per-line regex calls were a third of batch
+    time. A batch with a line that already contains U+001E takes the per-line path.
     """
     cut = [t[:MAX_CHARS].lower() for t in texts]
     joined = _RS.join(cut)
+    n_words = None
     if joined.count(_RS) == max(len(cut) - 1, 0):
+        lengths = np.fromiter(map(len, cut), dtype=np.intp, count=len(cut)) + 1
         joined = joined.replace("\n", " ").replace("\r", " ").replace("\t", " ")
-        body = _blank_noise(joined).replace(_RS, " \n ")
-        lengths = np.fromiter(map(len, cut), dtype=np.intp, count=len(cut)) + 3
+        raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        flags = _batch_clean.char_flags(raw)
+        if count_words:
+            line_starts = np.zeros(len(cut), dtype=np.intp)
+            np.cumsum(lengths[:-1], out=line_starts[1:])
+            n_words = _batch_clean.word_counts(flags, line_starts, len(raw))
+        text = _blank_at_tokens(_batch_clean.blank_urls(joined, _URLISH))
+        if text is not joined:
+            raw = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+            flags = _batch_clean.char_flags(raw)
+        blanked = _batch_clean.blank_numbers(raw, flags)
+        if blanked is not raw:
+            text = blanked.tobytes().decode("utf-32-le")
+        body = text.replace(_RS, " \n ")
+        lengths += 2
     else:
         cleaned = [clean_line(t) for t in texts]
         body = " \n ".join(cleaned)
         lengths = np.fromiter((len(t) + 3 for t in cleaned), dtype=np.intp, count=len(cleaned))
+        if count_words:
+            n_words = np.fromiter((len(t.split()) for t in cut), dtype=np.intp, count=len(cut))
     full = "\n " + body + " \n" + "\n" * (max(ORDERS) + 1)
     codes = np.frombuffer(full.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     starts = np.empty(len(cut), dtype=np.intp)
@@ -133,40 +156,45 @@ def encode(texts: list[str], fold: bool = True) -> EncodedBatch:
     if fold:
         codes, new_index = fold_codes(codes)
         starts = new_index[starts]
-    return EncodedBatch(codes=codes, starts=starts, n_lines=len(cut))
+    return EncodedBatch(codes=codes, starts=starts, n_lines=len(cut), n_words=n_words)
 
 
-def _gap_to_separator(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
-    """For every position, how many characters until the next line separator (0 on one)."""
-    pos = np.arange(len(codes), dtype=np.intp)
-    nxt = np.where(codes == 10, pos, len(codes))
-    nxt = np.minimum.accumulate(nxt[::-1])[::-1]
-    return nxt - pos
+def _separators(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """Positions of the line separators (``\\n``: cleaning turned every other one into a space)."""
+    return np.flatnonzero(codes == 10)
 
 
 def ngram_buckets(
-    batch: EncodedBatch, bits: int, gap: npt.NDArray[np.intp] | None = None
+    batch: EncodedBatch, bits: int, seps: npt.NDArray[np.intp] | None = None
 ) -> list[npt.NDArray[np.intp]]:
     """For each order, the bucket of the n-gram starting at every position (``2**bits`` = none).
 
     N-grams that cross a line separator are sent to the extra bucket ``2**bits``, whose weight
-    row is zero, so per-line sums need no masking.
+    row is zero, so per-line sums need no masking. Those are the ``order`` positions ending at
+    each separator (``seps``, from `_separators`): a few per line, set by index.
     """
     codes = batch.codes
-    if gap is None:
-        gap = _gap_to_separator(codes)
+    if seps is None:
+        seps = _separators(codes)
     none = 1 << bits
     shift = np.uint64(64 - bits)
     out: list[npt.NDArray[np.intp]] = []
-    h = codes * _P1 + np.uint64(0x84222325)
+    # In-place ufuncs (``out=``): one new array per order instead of five temporaries.
+    h = np.multiply(codes, _P1)
+    h += np.uint64(0x84222325)
     prev_order = 1
     for order in ORDERS:
         while prev_order < order:
-            h = h[:-1] * _P1 + codes[prev_order:]
+            h = h[:-1]
+            h *= _P1
+            h += codes[prev_order:]
             prev_order += 1
-        mixed = (h ^ np.uint64(order * 0x51ED27)) * _MIX
-        bucket = (mixed >> shift).astype(np.intp)
-        bucket[gap[: len(h)] < order] = none
+        mixed = np.bitwise_xor(h, np.uint64(order * 0x51ED27))
+        mixed *= _MIX
+        mixed >>= shift
+        bucket = mixed.view(np.intp)  # < 2**bits: the same value as a signed index
+        crossing = (seps[:, None] - np.arange(order)).ravel()
+        bucket[crossing[(crossing >= 0) & (crossing < len(h))]] = none
         out.append(bucket)
     return out
 
@@ -239,14 +267,14 @@ def order_matrices(
     mats: list[sparse.csr_matrix] = []
     first = int(batch.starts[0]) if batch.n_lines else 0
     indptr = np.append(batch.starts - first, 0).astype(np.int64)
-    gap = _gap_to_separator(batch.codes)
+    seps = _separators(batch.codes)
     ones = np.ones(len(batch.codes), dtype=np.float32)  # shared read-only data of every matrix
-    for bucket in ngram_buckets(batch, bits, gap):
+    for bucket in ngram_buckets(batch, bits, seps):
         cols = bucket[first:]
         indptr[-1] = len(cols)
         mats.append(sparse.csr_matrix((ones[: len(cols)], cols, indptr.copy()), shape=shape))
-    # Line i is " text " (gap[start] characters) before its separator: gap - k + 1 of order k.
-    span = gap[batch.starts]
+    # Line i is " text " (span characters) before its separator: span - k + 1 of order k.
+    span = seps[np.searchsorted(seps, batch.starts)] - batch.starts
     valid = np.zeros(batch.n_lines, dtype=np.float64)
     for k in ORDERS:
         valid += np.maximum(span - k + 1, 0)

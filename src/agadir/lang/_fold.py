@@ -53,14 +53,21 @@ def fold_table() -> npt.NDArray[np.uint64]:
 def fold_codes(
     codes: npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
-    """Folded codes, and for every input position its index in the folded array."""
+    """Folded codes, and for every input position its index in the folded array.
+
+    Astral code points (emoji...) are left as they are; a batch without any skips the
+    masking, and one where nothing is deleted skips the compaction.
+    """
     table = fold_table()
-    bmp = codes <= 0xFFFF
-    mapped = codes.copy()
-    mapped[bmp] = table[codes[bmp].astype(np.intp)]
+    mapped = table[np.minimum(codes, 0xFFFF).astype(np.intp)]
+    if len(codes) and int(codes.max()) > 0xFFFF:
+        np.copyto(mapped, codes, where=codes > 0xFFFF)
     keep = mapped != DELETE
-    new_index = np.cumsum(keep) - keep
-    return mapped[keep], new_index.astype(np.intp)
+    if keep.all():
+        return mapped, np.arange(len(codes), dtype=np.intp)
+    new_index = np.cumsum(keep, dtype=np.intp)
+    new_index -= keep
+    return mapped[keep], new_index
 
 
 def fold_text(text: str) -> str:

@@ -61,11 +61,15 @@ class LidModel:
 
     def inverse_temperature(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """``1 / T`` per line, from its word count (a line without words counts as short)."""
-        inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
         cut = _features.MAX_CHARS
         n_words = np.fromiter(
             (len(t[:cut].split()) for t in texts), dtype=np.intp, count=len(texts)
         )
+        return self.inverse_temperature_of(n_words)
+
+    def inverse_temperature_of(self, n_words: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """``1 / T`` for lines of ``n_words`` words (`_features.encode` counts them)."""
+        inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
         return inv[np.searchsorted(np.asarray(LENGTH_EDGES), n_words, side="left")]
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
@@ -118,6 +122,8 @@ def load_model_file(path: Path) -> LidModel:
 
 
 def _check_texts(texts: Sequence[str]) -> None:
+    if set(map(type, texts)) <= {str}:  # the common case, without a Python-level loop
+        return
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise LangInputError(f"text #{i} is {type(t).__name__}, expected str", param="text")
@@ -129,13 +135,14 @@ def probabilities(
     """Script-masked label probabilities per line, and which lines are ``und`` outright."""
     _check_texts(texts)
     model = model or load_model()
-    batch = _features.encode(list(texts), fold=model.features >= 2)
+    batch = _features.encode(list(texts), fold=model.features >= 2, count_words=True)
+    assert batch.n_words is not None
     counts = _features.script_counts(batch)
     known = counts[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
     n_known = known.sum(axis=1)
     undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
-    z = model.logits(batch) * model.inverse_temperature(texts)[:, None]
+    z = model.logits(batch) * model.inverse_temperature_of(batch.n_words)[:, None]
     z[model.label_scripts[None, :] != dominant[:, None]] = -np.inf
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
@@ -190,8 +197,8 @@ def best_labels(texts: Sequence[str], model: LidModel | None = None) -> list[str
     if not texts:
         return []
     model = model or load_model()
-    labels = np.array((*model.labels, UND))
+    labels = (*model.labels, UND)
     p, undetermined = probabilities(texts, model)
     idx = np.argmax(p, axis=1)
     idx[undetermined] = len(labels) - 1
-    return [str(x) for x in labels[idx]]
+    return list(map(labels.__getitem__, idx.tolist()))
