@@ -273,16 +273,25 @@ def order_matrices(
         cols = bucket[first:]
         indptr[-1] = len(cols)
         mats.append(sparse.csr_matrix((ones[: len(cols)], cols, indptr.copy()), shape=shape))
-    # Line i is " text " (span characters) before its separator: span - k + 1 of order k.
-    span = seps[np.searchsorted(seps, batch.starts)] - batch.starts
-    valid = np.zeros(batch.n_lines, dtype=np.float64)
-    for k in ORDERS:
-        valid += np.maximum(span - k + 1, 0)
+    word_counts = []
     for wcols, wrows in word_buckets(batch, bits, words, markers) if words else []:
         wptr = np.searchsorted(wrows, np.arange(batch.n_lines + 1)).astype(np.int64)
         mats.append(sparse.csr_matrix((ones[: len(wcols)], wcols, wptr), shape=shape))
-        valid += np.diff(wptr)
-    return mats, 1.0 / np.sqrt(np.maximum(valid, 1.0))
+        word_counts.append(np.diff(wptr))
+    return mats, row_scale(seps[np.searchsorted(seps, batch.starts)] - batch.starts, word_counts)
+
+
+def row_scale(
+    span: npt.NDArray[np.intp], word_counts: list[npt.NDArray[np.intp]]
+) -> npt.NDArray[np.float64]:
+    """1/sqrt(feature count) per line: line i is " text " (``span`` characters) before its
+    separator, so it has ``span - k + 1`` n-grams of order k, plus its word features."""
+    valid = np.zeros(len(span), dtype=np.float64)
+    for k in ORDERS:
+        valid += np.maximum(span - k + 1, 0)
+    for counts in word_counts:
+        valid += counts
+    return 1.0 / np.sqrt(np.maximum(valid, 1.0))
 
 
 def feature_matrix(

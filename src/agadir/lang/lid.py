@@ -22,7 +22,7 @@ Only the first `_features.MAX_CHARS` characters are looked at; use `segments` fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from agadir.lang import _features
+from agadir.lang import _features, _lid_scores
 from agadir.lang.errors import LangInputError, LangModelError
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_TFNG, UND, script_of
 
@@ -58,6 +58,13 @@ class LidModel:
     #: One temperature per length bucket (`LENGTH_EDGES`); ones for artefacts that shipped
     #: their temperature folded into the weights.
     temperatures: tuple[float, ...] = (1.0, 1.0, 1.0)
+    #: Per-script copies of the weight columns for the inference path (`_lid_scores`),
+    #: derived here so that any artefact of this format gets them.
+    tables: tuple[_lid_scores.ScriptTable, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tables = _lid_scores.script_tables(self.weights, self.label_scripts)
+        object.__setattr__(self, "tables", tables)
 
     def inverse_temperature(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """``1 / T`` per line, from its word count (a line without words counts as short)."""
@@ -142,8 +149,11 @@ def probabilities(
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
     n_known = known.sum(axis=1)
     undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
-    z = model.logits(batch) * model.inverse_temperature_of(batch.n_words)[:, None]
-    z[model.label_scripts[None, :] != dominant[:, None]] = -np.inf
+    # What `LidModel.logits` gives for the dominant script's labels, -inf for the others.
+    z = _lid_scores.script_logits(
+        batch, dominant, model.tables, model.bias, model.bits, model.words, model.features >= 2
+    )
+    z *= model.inverse_temperature_of(batch.n_words)[:, None]
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
     p /= p.sum(axis=1, keepdims=True)
