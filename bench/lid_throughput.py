@@ -51,7 +51,8 @@ def run_side(src: str, runs: int) -> dict[str, dict[str, float]]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": ""}
     cmd = [sys.executable, __file__, "--worker", src, "--runs", str(runs)]
     done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, dict[str, float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:

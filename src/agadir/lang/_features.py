@@ -326,12 +326,17 @@ def script_table() -> npt.NDArray[np.uint8]:
 
 def script_counts(batch: EncodedBatch) -> npt.NDArray[np.int64]:
     """Letters per script per line: array ``(n_lines, 5)``, column = script code (0 unused)."""
-    codes = batch.codes
-    scripts = script_table()[np.minimum(codes, 0xFFFF).astype(np.intp)]
-    scripts[codes > 0xFFFF] = 0  # emoji and other astral symbols are not letters here
-    counts = np.zeros((batch.n_lines, 5), dtype=np.int64)
-    if batch.n_lines == 0:
-        return counts
-    for code in (SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG, SCRIPT_OTHER):
-        counts[:, code] = np.add.reduceat((scripts == code).astype(np.int64), batch.starts)
-    return counts
+    n = batch.n_lines
+    if n == 0:
+        return np.zeros((0, 5), dtype=np.int64)
+    codes = batch.codes[batch.starts[0] :]
+    scripts = script_table()[np.minimum(codes, 0xFFFF)]
+    if int(codes.max()) > 0xFFFF:
+        scripts[codes > 0xFFFF] = 0  # emoji and other astral symbols are not letters here
+    # One bincount over (line, script) pairs; line i runs from its start to the next one's.
+    line = np.repeat(
+        np.arange(0, 5 * n, 5), np.diff(batch.starts, append=batch.starts[0] + len(codes))
+    )
+    counts = np.bincount(line + scripts, minlength=5 * n).reshape(n, 5)
+    counts[:, 0] = 0
+    return counts.astype(np.int64, copy=False)
