@@ -57,6 +57,7 @@ def run_side(src: str, runs: int) -> dict[str, dict[str, float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--src", default=str(ROOT / "src"), help="this side (a frozen copy is safer)")
     ap.add_argument("--baseline-src", default="/work/main/src")
     ap.add_argument("--passes", type=int, default=7)
     ap.add_argument("--runs", type=int, default=5)
@@ -65,7 +66,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.runs)
         return
-    sides = {"this tree": str(ROOT / "src"), "baseline": args.baseline_src}
+    sides = {"this tree": args.src, "baseline": args.baseline_src}
     results: dict[str, list[dict[str, dict[str, float]]]] = {k: [] for k in sides}
     load_before = os.getloadavg()[0]
     n_lines = 0
@@ -77,7 +78,7 @@ def main() -> None:
             results[name].append(res)
         print(f"pass {i + 1}/{args.passes} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     load_after = os.getloadavg()[0]
-    print(f"| function | clock | this tree (lines/s) | baseline {args.baseline_src} | ratio |")
+    print(f"| function | clock | {args.src} (lines/s) | {args.baseline_src} | ratio |")
     print("|---|---|---:|---:|---:|")
     for fn in ("best_labels", "identify_batch"):
         for clock in ("wall", "cpu"):

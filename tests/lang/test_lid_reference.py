@@ -148,3 +148,13 @@ def test_every_dev_line_keeps_features_and_probabilities() -> None:
     if sha256(ARTEFACT) == str(frozen["artefact_sha256"]):
         assert np.array_equal(got.argmax(axis=1), frozen["top"])
         assert np.abs(got.max(axis=1) - frozen["top_p"]).max() <= TOL
+
+
+def test_lowering_the_joined_batch_is_lowering_each_line() -> None:
+    """Greek final sigma is the one context-dependent lower(): U+001E must stop its context."""
+    lines = ["ΟΔΟΣ", "Σ", "ΣΑΣ ΑΣ\u0301", "İSTANBUL", "ΑΣ", "Σ.", "ΣΟΦΙΑ ΚΑΙ ΛΟΓΟΣ"]
+    batched, _ = probabilities(lines)
+    per_line, _ = probabilities([*lines, "\x1e"])  # forces the per-line cleaning path
+    assert np.array_equal(batched, per_line[: len(lines)])
+    for i, line in enumerate(lines):
+        assert np.array_equal(probabilities([line])[0][0], batched[i])

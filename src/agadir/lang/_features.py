@@ -119,17 +119,19 @@ def encode(texts: list[str], fold: bool = True, count_words: bool = False) -> En
     numpy, see `_batch_clean`), not once per line: per-line regex calls were a third of batch
     time. A batch with a line that already contains U+001E takes the per-line path.
     """
-    cut = [t[:MAX_CHARS].lower() for t in texts]
-    joined = _RS.join(cut)
+    n = len(texts)
+    # One lower() of the joined lines is the lower() of each: the only context-dependent
+    # mapping (Greek final sigma) stops at U+001E, which is neither cased nor case-ignorable.
+    joined = _RS.join([t[:MAX_CHARS] for t in texts]).lower()
     n_words = None
-    if joined.count(_RS) == max(len(cut) - 1, 0):
-        lengths = np.fromiter(map(len, cut), dtype=np.intp, count=len(cut)) + 1
+    if joined.count(_RS) == max(n - 1, 0):
         joined = joined.replace("\n", " ").replace("\r", " ").replace("\t", " ")
         raw = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        line_starts = np.zeros(n, dtype=np.intp)
+        line_starts[1:] = np.flatnonzero(raw == 0x1E) + 1
+        lengths = np.diff(line_starts, append=len(raw) + 1)  # each line and its joiner
         flags = _batch_clean.char_flags(raw)
         if count_words:
-            line_starts = np.zeros(len(cut), dtype=np.intp)
-            np.cumsum(lengths[:-1], out=line_starts[1:])
             n_words = _batch_clean.word_counts(flags, line_starts, len(raw))
         text = _blank_at_tokens(_batch_clean.blank_urls(joined, _URLISH))
         if text is not joined:
@@ -145,18 +147,19 @@ def encode(texts: list[str], fold: bool = True, count_words: bool = False) -> En
         body = " \n ".join(cleaned)
         lengths = np.fromiter((len(t) + 3 for t in cleaned), dtype=np.intp, count=len(cleaned))
         if count_words:
-            n_words = np.fromiter((len(t.split()) for t in cut), dtype=np.intp, count=len(cut))
+            n_words = np.fromiter(
+                (len(t[:MAX_CHARS].split()) for t in texts), dtype=np.intp, count=n
+            )
     full = "\n " + body + " \n" + "\n" * (max(ORDERS) + 1)
     codes = np.frombuffer(full.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    starts = np.empty(len(cut), dtype=np.intp)
-    if len(cut):
+    starts = np.empty(n, dtype=np.intp)
+    if n:
         starts[0] = 1
         np.cumsum(lengths[:-1], out=starts[1:])
         starts[1:] += 1
     if fold:
-        codes, new_index = fold_codes(codes)
-        starts = new_index[starts]
-    return EncodedBatch(codes=codes, starts=starts, n_lines=len(cut), n_words=n_words)
+        codes, starts = fold_codes(codes, starts)
+    return EncodedBatch(codes=codes, starts=starts, n_lines=n, n_words=n_words)
 
 
 def _separators(codes: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
