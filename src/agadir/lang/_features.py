@@ -225,9 +225,11 @@ def word_buckets(
     size = 1 << max(int(len(codes) - 1).bit_length(), 10)
     pw, inv = _powers(size)
     in_word = (codes != 32) & (codes != 10)
-    edge = np.diff(in_word.astype(np.int8))
-    word_start = np.flatnonzero(edge == 1) + 1
-    word_end = np.flatnonzero(edge == -1)
+    # Runs alternate and the batch starts and ends with a separator: the edges of in_word
+    # are start, end, start, end...
+    edges = np.flatnonzero(in_word[1:] != in_word[:-1])
+    word_start = edges[0::2] + 1
+    word_end = edges[1::2]
     g = np.cumsum(codes * pw[: len(codes)])
     h = (g[word_end] - g[word_start - 1]) * inv[word_start]
     shift = np.uint64(64 - bits)
