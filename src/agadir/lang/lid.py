@@ -180,18 +180,21 @@ def identify_batch(
     )
     top_p = np.take_along_axis(p, top, axis=1)
     order = np.lexsort((top, -top_p), axis=1)
-    top = np.take_along_axis(top, order, axis=1).tolist()
-    top_p = np.take_along_axis(top_p, order, axis=1).tolist()
-    und_rows = undetermined.tolist()
-    out: list[list[tuple[str, float]]] = []
-    for idx, probs, und in zip(top, top_p, und_rows, strict=True):
-        if und:
-            out.append([(UND, 1.0)])
+    top = np.take_along_axis(top, order, axis=1)
+    top_p = np.take_along_axis(top_p, order, axis=1)
+    names = np.array(labels, dtype=object)[top].tolist()
+    # Most rows need nothing but pairing names with probabilities (done by map/zip in C);
+    # und lines, zero probabilities (other scripts) and low confidence are patched after.
+    out: list[list[tuple[str, float]]] = list(map(list, map(zip, names, top_p.tolist())))
+    special = undetermined | (top_p[:, -1] <= 0.0) | (top_p[:, 0] < min_confidence)
+    for i in np.flatnonzero(special).tolist():
+        if undetermined[i]:
+            out[i] = [(UND, 1.0)]
             continue
-        ranked = [(labels[j], q) for j, q in zip(idx, probs, strict=True) if q > 0.0]
+        ranked = [(name, q) for name, q in out[i] if q > 0.0]
         if ranked[0][1] < min_confidence:
             ranked = [(UND, 1.0 - ranked[0][1]), *ranked[: k - 1]]
-        out.append(ranked)
+        out[i] = ranked
     return out
 
 
