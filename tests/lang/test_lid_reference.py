@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pytest
 from scipy import sparse
 
+from agadir.lang import _features, _lid_scores
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_TFNG
 from agadir.lang.lid import (
     MIN_LETTERS,
@@ -134,7 +135,7 @@ def test_every_dev_line_keeps_features_and_probabilities() -> None:
     frozen = np.load(Path(__file__).parent / "data" / "lid_reference_dev.npz")
     if sha256(DEV) != str(frozen["dev_sha256"]):
         pytest.skip("dev.tsv is not the one the reference was frozen from")
-    texts = [line.split("\t", 1)[1] for line in DEV.read_text("utf-8").splitlines() if line]
+    texts = _dev_texts()
     model = load_model()
     feats = line_features(model, texts)
     assert np.array_equal(feature_digests(feats), frozen["digests"])
@@ -158,3 +159,24 @@ def test_lowering_the_joined_batch_is_lowering_each_line() -> None:
     assert np.array_equal(batched, per_line[: len(lines)])
     for i, line in enumerate(lines):
         assert np.array_equal(probabilities([line])[0][0], batched[i])
+
+
+def _dev_texts() -> list[str]:
+    if not DEV.is_file():
+        return []
+    return [line.split("\t", 1)[1] for line in DEV.read_text("utf-8").splitlines() if line]
+
+
+def test_script_scores_are_the_full_scores_bit_for_bit() -> None:
+    """The served path gathers only the dominant script's columns: same numbers exactly."""
+    model = load_model()
+    texts = [*_texts(), *_dev_texts()]
+    batch = _features.encode(texts, fold=model.features >= 2)
+    known = _features.script_counts(batch)[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
+    dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
+    fast = _lid_scores.script_logits(
+        batch, dominant, model.tables, model.bias, model.bits, model.words, model.features >= 2
+    )
+    kept = model.label_scripts[None, :] == dominant[:, None]
+    assert np.array_equal(np.isfinite(fast), kept)
+    assert np.array_equal(fast[kept], model.logits(batch)[kept])

@@ -80,7 +80,11 @@ class LidModel:
         return inv[np.searchsorted(np.asarray(LENGTH_EDGES), n_words, side="left")]
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
-        """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
+        """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training.
+
+        `probabilities` does not call it: `_lid_scores.script_logits` computes the same
+        numbers for each line's own script only, faster; this stays as their reference.
+        """
         mats, scale = _features.order_matrices(
             batch, self.bits, self.words, markers=self.features >= 2
         )
