@@ -51,16 +51,24 @@ def fold_table() -> npt.NDArray[np.uint64]:
 
 
 def fold_codes(
-    codes: npt.NDArray[np.uint64],
+    codes: npt.NDArray[np.uint64], positions: npt.NDArray[np.intp] | None = None
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
-    """Folded codes, and for every input position its index in the folded array."""
+    """Folded codes, and where each of ``positions`` (input indices) lands in them.
+
+    Astral code points (emoji...) are left as they are. Deleted code points are few (marks,
+    tatweel), so positions move by a search over the deleted ones, not a pass over all codes.
+    """
     table = fold_table()
-    bmp = codes <= 0xFFFF
-    mapped = codes.copy()
-    mapped[bmp] = table[codes[bmp].astype(np.intp)]
-    keep = mapped != DELETE
-    new_index = np.cumsum(keep) - keep
-    return mapped[keep], new_index.astype(np.intp)
+    mapped = table[np.minimum(codes, 0xFFFF)]
+    if len(codes) and int(codes.max()) > 0xFFFF:
+        np.copyto(mapped, codes, where=codes > 0xFFFF)
+    if positions is None:
+        positions = np.zeros(0, dtype=np.intp)
+    deleted = np.flatnonzero(mapped == DELETE)
+    if not len(deleted):
+        return mapped, positions
+    moved = positions - np.searchsorted(deleted, positions)
+    return np.delete(mapped, deleted), moved
 
 
 def fold_text(text: str) -> str:

@@ -22,7 +22,7 @@ Only the first `_features.MAX_CHARS` characters are looked at; use `segments` fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from agadir.lang import _features
+from agadir.lang import _features, _lid_scores
 from agadir.lang.errors import LangInputError, LangModelError
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_TFNG, UND, script_of
 
@@ -58,18 +58,33 @@ class LidModel:
     #: One temperature per length bucket (`LENGTH_EDGES`); ones for artefacts that shipped
     #: their temperature folded into the weights.
     temperatures: tuple[float, ...] = (1.0, 1.0, 1.0)
+    #: Per-script copies of the weight columns for the inference path (`_lid_scores`),
+    #: derived here so that any artefact of this format gets them.
+    tables: tuple[_lid_scores.ScriptTable, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tables = _lid_scores.script_tables(self.weights, self.label_scripts)
+        object.__setattr__(self, "tables", tables)
 
     def inverse_temperature(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """``1 / T`` per line, from its word count (a line without words counts as short)."""
-        inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
         cut = _features.MAX_CHARS
         n_words = np.fromiter(
             (len(t[:cut].split()) for t in texts), dtype=np.intp, count=len(texts)
         )
+        return self.inverse_temperature_of(n_words)
+
+    def inverse_temperature_of(self, n_words: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
+        """``1 / T`` for lines of ``n_words`` words (`_features.encode` counts them)."""
+        inv = 1.0 / np.asarray(self.temperatures, dtype=np.float64)
         return inv[np.searchsorted(np.asarray(LENGTH_EDGES), n_words, side="left")]
 
     def logits(self, batch: _features.EncodedBatch) -> npt.NDArray[np.float64]:
-        """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training."""
+        """Raw scores ``(n_lines, n_labels)``; the same arithmetic as training.
+
+        `probabilities` does not call it: `_lid_scores.script_logits` computes the same
+        numbers for each line's own script only, faster; this stays as their reference.
+        """
         mats, scale = _features.order_matrices(
             batch, self.bits, self.words, markers=self.features >= 2
         )
@@ -118,6 +133,8 @@ def load_model_file(path: Path) -> LidModel:
 
 
 def _check_texts(texts: Sequence[str]) -> None:
+    if set(map(type, texts)) <= {str}:  # the common case, without a Python-level loop
+        return
     for i, t in enumerate(texts):
         if not isinstance(t, str):
             raise LangInputError(f"text #{i} is {type(t).__name__}, expected str", param="text")
@@ -129,14 +146,18 @@ def probabilities(
     """Script-masked label probabilities per line, and which lines are ``und`` outright."""
     _check_texts(texts)
     model = model or load_model()
-    batch = _features.encode(list(texts), fold=model.features >= 2)
+    batch = _features.encode(list(texts), fold=model.features >= 2, count_words=True)
+    assert batch.n_words is not None
     counts = _features.script_counts(batch)
     known = counts[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
     n_known = known.sum(axis=1)
     undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
-    z = model.logits(batch) * model.inverse_temperature(texts)[:, None]
-    z[model.label_scripts[None, :] != dominant[:, None]] = -np.inf
+    # What `LidModel.logits` gives for the dominant script's labels, -inf for the others.
+    z = _lid_scores.script_logits(
+        batch, dominant, model.tables, model.bias, model.bits, model.words, model.features >= 2
+    )
+    z *= model.inverse_temperature_of(batch.n_words)[:, None]
     z -= z.max(axis=1, keepdims=True)
     p = np.exp(z)
     p /= p.sum(axis=1, keepdims=True)
@@ -163,18 +184,21 @@ def identify_batch(
     )
     top_p = np.take_along_axis(p, top, axis=1)
     order = np.lexsort((top, -top_p), axis=1)
-    top = np.take_along_axis(top, order, axis=1).tolist()
-    top_p = np.take_along_axis(top_p, order, axis=1).tolist()
-    und_rows = undetermined.tolist()
-    out: list[list[tuple[str, float]]] = []
-    for idx, probs, und in zip(top, top_p, und_rows, strict=True):
-        if und:
-            out.append([(UND, 1.0)])
+    top = np.take_along_axis(top, order, axis=1)
+    top_p = np.take_along_axis(top_p, order, axis=1)
+    names = np.array(labels, dtype=object)[top].tolist()
+    # Most rows need nothing but pairing names with probabilities (done by map/zip in C);
+    # und lines, zero probabilities (other scripts) and low confidence are patched after.
+    out: list[list[tuple[str, float]]] = list(map(list, map(zip, names, top_p.tolist())))
+    special = undetermined | (top_p[:, -1] <= 0.0) | (top_p[:, 0] < min_confidence)
+    for i in np.flatnonzero(special).tolist():
+        if undetermined[i]:
+            out[i] = [(UND, 1.0)]
             continue
-        ranked = [(labels[j], q) for j, q in zip(idx, probs, strict=True) if q > 0.0]
+        ranked = [(name, q) for name, q in out[i] if q > 0.0]
         if ranked[0][1] < min_confidence:
             ranked = [(UND, 1.0 - ranked[0][1]), *ranked[: k - 1]]
-        out.append(ranked)
+        out[i] = ranked
     return out
 
 
@@ -190,8 +214,8 @@ def best_labels(texts: Sequence[str], model: LidModel | None = None) -> list[str
     if not texts:
         return []
     model = model or load_model()
-    labels = np.array((*model.labels, UND))
+    labels = (*model.labels, UND)
     p, undetermined = probabilities(texts, model)
     idx = np.argmax(p, axis=1)
     idx[undetermined] = len(labels) - 1
-    return [str(x) for x in labels[idx]]
+    return list(map(labels.__getitem__, idx.tolist()))
