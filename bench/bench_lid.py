@@ -31,7 +31,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,7 @@ from lid_data import Rows, crops, default_data, doda_translit, shared_split  # n
 from lid_eval import ece, f1_report, label_f1, predict  # noqa: E402
 from lid_plots import calibration_png, confusion_png  # noqa: E402
 
+from agadir.lang import lid_markers  # noqa: E402
 from agadir.lang.labels import script_of  # noqa: E402
 from agadir.lang.lid import (  # noqa: E402
     LidModel,
@@ -89,6 +91,42 @@ def main_model(ref: str) -> LidModel | None:
     OUT.mkdir(parents=True, exist_ok=True)
     path.write_bytes(blob)
     return load_model_file(path)
+
+
+@contextmanager
+def markers_of(ref: str) -> Iterator[None]:
+    """Score with the marker-word lists committed on ``ref`` (the baseline artefact was
+    trained with them; the shared marker features depend on the lists, not on the weights)."""
+    try:
+        source = subprocess.run(
+            ["git", "show", f"{ref}:src/agadir/lang/lid_markers.py"],
+            cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        yield
+        return
+    scope: dict[str, object] = {"__name__": "baseline_markers"}
+    exec(compile(source, f"{ref}:lid_markers.py", "exec"), scope)  # our own file at ``ref``
+    theirs = scope.get("MARKERS")
+    saved = dict(lid_markers.MARKERS)
+    if not isinstance(theirs, dict):
+        yield
+        return
+    lid_markers.MARKERS.clear()
+    lid_markers.MARKERS.update(theirs)
+    lid_markers.marker_table.cache_clear()
+    try:
+        yield
+    finally:
+        lid_markers.MARKERS.clear()
+        lid_markers.MARKERS.update(saved)
+        lid_markers.marker_table.cache_clear()
+
+
+def baseline_predict(model: LidModel, ref: str, texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """`predict` with the baseline's artefact and marker lists."""
+    with markers_of(ref):
+        return predict(model, texts)
 
 
 def py3langid_predict(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -171,7 +209,9 @@ def main() -> None:
     ]
     base = main_model(args.baseline)
     if base is not None:
-        systems.append((f"agadir.lang ({args.baseline})", lambda t: predict(base, t)))
+        systems.append(
+            (f"agadir.lang ({args.baseline})", lambda t: baseline_predict(base, args.baseline, t))
+        )
     try:
         import py3langid  # noqa: F401
 
@@ -206,7 +246,8 @@ def main() -> None:
     dev = shared_split(args.data, "dev")
     lps = lines_per_second(best_labels, dev.texts)
     lps_top3 = lines_per_second(identify_batch, dev.texts)
-    base_lps = lines_per_second(lambda t: best_labels(t, base), dev.texts) if base else 0.0
+    with markers_of(args.baseline):
+        base_lps = lines_per_second(lambda t: best_labels(t, base), dev.texts) if base else 0.0
     print(
         f"\nthis branch: `identify_batch` (top-3 lists) {lps_top3:,.0f} lines/s, `best_labels` "
         f"{lps:,.0f} lines/s; {args.baseline} `best_labels` {base_lps:,.0f} lines/s (medians of "

@@ -13,11 +13,12 @@ crops of long lines so every label has short lines; rows are weighted so that ev
 within it, every length bucket weighs the same (``--class-power`` softens the label part).
 The scores are divided by a temperature per length bucket (<= 3, 4-8, > 8 words) fitted on a
 held-out fifth of train (whole articles / texts, plus their crops), so probabilities are
-calibrated at every length; dev ECE is reported, overall and per bucket.
+calibrated at every length; dev ECE is reported, overall and per bucket (`lid_calibrate`).
 
     python scripts/train_lid.py                  # rebuild + dev report (shared dev, DODa dev)
     python scripts/train_lid.py --loso           # + leave-one-source-out, writes nothing
     python scripts/train_lid.py --holdout 0.2    # model choices on train only, writes nothing
+    python scripts/train_lid.py --recalibrate    # new temperatures only (cached 4/5 model)
 
 Everything is deterministic (fixed hashing, seeded crops, zero-init L-BFGS), so the same data
 gives the same weights bit for bit. Dev figures are a report, never used for choosing.
@@ -39,7 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from lid_calibrate import fit_temperatures, load_part_model, save_part_model  # noqa: E402
 from lid_data import (  # noqa: E402
+    BUCKETS,
     DODA_TRANSLIT,
     Rows,
     bucket_of,
@@ -60,9 +63,9 @@ OUT = ROOT / "src" / "agadir" / "lang" / "lid_model.npz"
 FEATURES = 2
 
 
-def fit(
+def fit(  # type: ignore[no-untyped-def]
     x, y: np.ndarray, weights: np.ndarray, l2: float, iters: int
-) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted softmax regression; returns (W, b) with W of shape (features, labels)."""
     n, d = x.shape
     k = len(LABELS)
@@ -110,7 +113,23 @@ def main() -> None:
     ap.add_argument(
         "--temperature", type=float, default=0.0, help="one for all lengths; 0 = fit per length"
     )
+    ap.add_argument(
+        "--part-cache",
+        type=Path,
+        default=ROOT / "build" / "lid_part_model.npz",
+        help="where the four-fifths model used for calibration is kept (for --recalibrate)",
+    )
+    ap.add_argument(
+        "--bucket-shares",
+        default="1,1,1",
+        help="relative weight of a label's <= 3, 4-8 and > 8-word lines (crops included)",
+    )
     ap.add_argument("--holdout", type=float, default=0.0, help="validate on this share of train")
+    ap.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="refit the temperatures of --out from the cached four-fifths model, keep weights",
+    )
     ap.add_argument("--loso", action="store_true", help="leave-one-source-out report only")
     ap.add_argument("--loso-iters", type=int, default=100)
     ap.add_argument("--loso-all", action="store_true", help="LOSO for every script, not Arabic")
@@ -119,6 +138,9 @@ def main() -> None:
         args.data = args.data.parent
 
     train = training_rows(args, "train")
+    if args.recalibrate:
+        recalibrate(train, args)
+        return
     if args.loso:
         leave_one_source_out(train, evaluation_rows(args), args)
         return
@@ -128,6 +150,13 @@ def main() -> None:
         report(to_model(w, b, args), with_crops(train.subset(held), args), "train holdout")
         return
     temperatures, (w, b) = calibrate_and_train(train, args)
+    write_and_report(w, b, temperatures, args)
+
+
+def write_and_report(
+    w: np.ndarray, b: np.ndarray, temperatures: tuple[float, ...], args: argparse.Namespace
+) -> None:
+    """Write the artefact (the npz format `agadir.lang.lid.load_model_file` reads), then report."""
     np.savez_compressed(
         args.out,
         weights=w.astype(np.float16),
@@ -146,6 +175,21 @@ def main() -> None:
         report(model, rows, title)
 
 
+def recalibrate(train: Rows, args: argparse.Namespace) -> None:
+    """New temperatures for the artefact at ``--out`` from the cached four-fifths model.
+
+    The weights are read back from the artefact unchanged (float16 round-trips exactly), so
+    only the calibration moves; it needs the same data and options as the training that wrote
+    the cache.
+    """
+    held = held_out(train, args.data / "parallel", 0.2)
+    part = to_model(*load_part_model(args.part_cache), args)
+    temperatures = fit_temperatures(part, with_crops(train.subset(held), args))
+    with np.load(args.out) as npz:
+        w, b = npz["weights"], npz["bias"]
+    write_and_report(w, b, temperatures, args)
+
+
 def calibrate_and_train(
     train: Rows, args: argparse.Namespace
 ) -> tuple[tuple[float, ...], tuple[np.ndarray, np.ndarray]]:
@@ -158,7 +202,9 @@ def calibrate_and_train(
     with ProcessPoolExecutor(max_workers=2) as pool:
         part = pool.submit(train_model, train.subset([not h for h in held]), args)
         full = pool.submit(train_model, train, args)
-        temperatures = fit_temperatures(part.result(), with_crops(train.subset(held), args), args)
+        save_part_model(args.part_cache, *part.result())
+        val = with_crops(train.subset(held), args)
+        temperatures = fit_temperatures(to_model(*part.result(), args), val)
         return temperatures, full.result()
 
 
@@ -208,41 +254,6 @@ def to_model(
         FEATURES,
         tuple(temperatures),
     )
-
-
-def fit_temperatures(
-    wb: tuple[np.ndarray, np.ndarray], val: Rows, args: argparse.Namespace
-) -> tuple[float, ...]:
-    """One temperature per length bucket, minimising held-out NLL within the bucket.
-
-    ``val`` is held-out train (whole articles/texts) plus its crops: long lines come only from
-    natural lines, short ones from both, so each bucket is calibrated on lines of its own
-    length. A single temperature fitted on the mix was set by the over-confident short crops
-    and left full-length lines under-confident (dev ECE 0.138).
-    """
-    from agadir.lang.lid import probabilities
-
-    model = to_model(*wb, args)
-    y = np.array([LABELS.index(lab) for lab in val.labels])
-    z_all = np.log(np.maximum(probabilities(val.texts, model)[0], 1e-300))
-    which = np.searchsorted(np.asarray(LENGTH_EDGES), [len(t.split()) for t in val.texts])
-    out = []
-    for k in range(len(LENGTH_EDGES) + 1):
-        z, yk = z_all[which == k], y[which == k]
-
-        def nll(t: float, z: np.ndarray = z, yk: np.ndarray = yk) -> float:
-            zt = z / t
-            zt -= zt.max(axis=1, keepdims=True)
-            logp = zt - np.log(np.exp(zt).sum(axis=1, keepdims=True))
-            return float(-logp[np.arange(len(yk)), yk].mean())
-
-        res = optimize.minimize_scalar(nll, bounds=(0.2, 20.0), method="bounded")
-        print(
-            f"length bucket {k} ({len(yk)} held-out lines): temperature {res.x:.3f}, "
-            f"NLL {nll(1.0):.4f} -> {res.fun:.4f}"
-        )
-        out.append(float(res.x))
-    return tuple(out)
 
 
 def leave_one_source_out(train: Rows, dev: dict[str, Rows], args: argparse.Namespace) -> None:
@@ -320,7 +331,8 @@ def train_model(rows: Rows, args: argparse.Namespace) -> tuple[np.ndarray, np.nd
     if args.model == "nb":
         return naive_bayes(_count_matrix(batch, args), y, args.alpha)
     x = _features.feature_matrix(batch, args.bits, args.words, markers=True)
-    w, b = fit(x, y, row_weights(rows, args.class_power), args.l2, args.iters)
+    shares = tuple(float(v) for v in str(args.bucket_shares).split(","))
+    w, b = fit(x, y, row_weights(rows, args.class_power, shares), args.l2, args.iters)
     if args.model == "ensemble":
         w = w + args.nb_weight * naive_bayes(_count_matrix(batch, args), y, args.alpha)[0]
     return w, b
@@ -350,21 +362,32 @@ def naive_bayes(x, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]
     return logp, np.zeros(len(LABELS))
 
 
-def row_weights(rows: Rows, power: float) -> np.ndarray:
-    """Label weight ``(max count / count) ** power``, split evenly over the label's length buckets.
+def row_weights(
+    rows: Rows, power: float, bucket_shares: tuple[float, ...] = (1.0, 1.0, 1.0)
+) -> np.ndarray:
+    """Label weight ``(max count / count) ** power``, split over the label's length buckets.
 
-    Every length bucket of a label then carries the same total weight, so no label is "the
-    short one" and no label owns long lines.
+    By default every length bucket of a label carries the same total weight, so no label is
+    "the short one" and no label owns long lines; ``bucket_shares`` (<= 3, 4-8, > 8 words)
+    tilts that split, e.g. towards full-length lines, whose labels are the most certain.
     """
     labels = np.array([LABELS.index(lab) for lab in rows.labels])
+    shares = dict(zip((name for name, _, _ in BUCKETS), bucket_shares, strict=True))
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
     label_w = (counts.max() / np.maximum(counts, 1)) ** power
     keys = [(lab, bucket_of(t)) for lab, t in zip(rows.labels, rows.texts, strict=True)]
     per_key: dict[tuple[str, str], int] = {}
     for key in keys:
         per_key[key] = per_key.get(key, 0) + 1
-    n_buckets = {lab: sum(1 for k in per_key if k[0] == lab) for lab in set(rows.labels)}
-    share = np.array([counts[LABELS.index(k[0])] / (n_buckets[k[0]] * per_key[k]) for k in keys])
+    total_share: dict[str, float] = {}
+    for lab, name in per_key:
+        total_share[lab] = total_share.get(lab, 0.0) + shares[name]
+    share = np.array(
+        [
+            counts[LABELS.index(lab)] * shares[name] / (total_share[lab] * per_key[(lab, name)])
+            for lab, name in keys
+        ]
+    )
     return label_w[labels] * share
 
 
