@@ -142,7 +142,9 @@ print(json.dumps(marker, indent=2))
 # toujours désigner le même texte, sinon toutes les lignes d'embedding sont mélangées. Et un
 # texte sans tifinagh doit être découpé exactement comme avant, sinon l'anglais, le français
 # et l'arabe du modèle changent sous nos pieds. Les deux sont vérifiés ici, sur tout le
-# vocabulaire et sur chaque ligne de dev sans tifinagh.
+# vocabulaire et sur chaque ligne de dev sans tifinagh. La commande a affiché la seule
+# exception documentée : le géorgien nuskhuri (U+2D00-U+2D2F) partage ses deux premiers octets
+# UTF-8 avec le tifinagh, ses jetons peuvent donc changer (aucune ligne de dev n'en contient).
 
 # %%
 old_vocab, new_vocab = base.get_vocab(), extended.get_vocab()
