@@ -16,7 +16,7 @@
 # ونقدّمها إلى جانب نموذجها الأساسي بخادم `agadir serve` واحد، ثم نقارن بينهما بالأمر
 # `agadir eval` — أي الحلقة الكاملة التي تمرّ بها مؤسسة لتجعل نموذجاً ملكاً لها.
 #
-# التدريب صغير عمداً (بضع عشرات من الخطوات على بضع مئات من الأمثلة القصيرة) ليتّسع له حاسوب
+# التدريب صغير عمداً (ثماني خطوات على أقل من مئة مثال قصير) ليتّسع له حاسوب
 # محمول بنواتين: إنه يعرض الآلية والتحققات، لا نموذجاً نافعاً. والوصفة نفسها مع خطوات وبيانات
 # أكثر وبطاقة رسوميات هي طريقة التكييف الحقيقي (`docs/tune.md`).
 #
@@ -39,7 +39,7 @@ doda_train = data / "parallel" / "doda_ary_Latn-eng_Latn.train.tsv"
 # %% [markdown]
 # ## 1. البيانات والوصفة
 #
-# مجموعتا بيانات: 160 زوجاً من DODa تتحوّل إلى طلبات بواسطة قالب، وملف محادثات من عندنا — أسئلة
+# مجموعتا بيانات: 64 زوجاً من DODa تتحوّل إلى طلبات بواسطة قالب، وملف محادثات من عندنا — أسئلة
 # بالدارجة عن تعاونية أركان في المختبرين 4 و6 مع الأجوبة المطلوبة، مثل «fin kayna ta3awniya?»
 # («فين كاينة التعاونية؟») وجوابها «ta3awniya kayna f tamanar». تسمّي الوصفة النموذج الأساسي
 # والطريقة والبيانات (لكلٍّ منها ترخيصها الذي يُنقل إلى نسب النموذج المصدَّر) وميزانية التدريب.
@@ -56,7 +56,7 @@ facts = [
 ]
 chat_file = folder / "coop-chat.jsonl"
 with chat_file.open("w", encoding="utf-8") as out:
-    for question, answer in facts * 4:  # a handful of facts, seen a few times each
+    for question, answer in facts * 2:  # a handful of facts, seen a few times each
         messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
 recipe = {
@@ -68,7 +68,7 @@ recipe = {
     "data": [
         {
             "kind": "parallel", "path": str(doda_train), "source": "ary_Latn",
-            "target": "eng_Latn", "max_examples": 160, "license": "MIT",
+            "target": "eng_Latn", "max_examples": 64, "license": "MIT",
         },
         {"kind": "chat", "path": str(chat_file), "license": "CC-BY-4.0"},
     ],
@@ -78,8 +78,8 @@ recipe = {
     "eval_fraction": 0.1,
     "lora": {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "all-linear"},
     "train": {
-        "max_steps": 16, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
-        "max_length": 64, "packing": True, "logging_steps": 2, "eval_steps": 8, "save_steps": 8,
+        "max_steps": 8, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
+        "max_length": 64, "packing": True, "logging_steps": 1, "eval_steps": 4, "save_steps": 4,
         "early_stop_patience": None,
     },
 }  # fmt: skip
@@ -95,7 +95,7 @@ print(recipe_file.read_text())
 # متى شئت وأعد تشغيل الأمر نفسه: يستأنف من آخر نقطة حفظ.
 
 # %%
-lab.cli("tune", "run", str(recipe_file))
+lab.cli("tune", "run", str(recipe_file), timeout=3600)  # minutes, more on a busy machine
 run_dir = folder / "runs" / "lab5-coop"
 summary = json.loads((run_dir / "summary.json").read_text())
 data_report = json.loads((run_dir / "data_report.json").read_text())
@@ -111,7 +111,7 @@ print(f"loss curve: {run_dir / 'loss.png'}")
 # المدرَّبة.
 
 # %%
-lab.cli("tune", "export", str(run_dir), "--quant", "q8_0")
+lab.cli("tune", "export", str(run_dir), "--quant", "q8_0", timeout=3600)
 tuned = "lab5-coop-q8_0"
 manifest = json.loads((lab.home / "models" / f"{tuned}.json").read_text())
 lineage = manifest["lineage"]
@@ -145,7 +145,7 @@ for model in ("smollm2-135m-instruct", tuned):
 # ## 5. المقارنة بالأمر `agadir eval`
 #
 # جواب واحد لا يثبت شيئاً. مهمة صغيرة — ثمانية أزواج من مجموعة *التطوير* في DODa لم يرها التدريب
-# قط — تُقيَّم بمقياس chrF++ للنموذجين، ثم مقارنة مزدوجة. مع ثماني عينات وست عشرة خطوة تدريب، توقّع
+# قط — تُقيَّم بمقياس chrF++ للنموذجين، ثم مقارنة مزدوجة. مع ثماني عينات وثماني خطوات تدريب، توقّع
 # مجالات تحتوي الصفر: تلك هي النتيجة الصادقة لتدريب بحجم مختبر، وهي سبب الحكم على التكييف بمهمة
 # معزولة لا بأمثلة التدريب نفسها. ويحفظ `--record` كل نتيجة في بيان النموذج إلى جانب نسبه.
 
@@ -191,7 +191,7 @@ recorded = json.loads((lab.home / "models" / f"{tuned}.json").read_text())["eval
 # ## التحقق
 
 # %%
-assert summary["steps"] == 16 and not summary["stopped_early"]
+assert summary["steps"] == 8 and not summary["stopped_early"]
 assert summary["last_loss"] < summary["first_loss"], summary
 assert summary["eval_loss"] is not None and summary["eval_loss"] > 0
 assert data_report["bad"] == [] and (run_dir / "loss.png").stat().st_size > 5_000
@@ -219,7 +219,7 @@ print("lab 5: all checks passed")
 #
 # ## تمارين
 #
-# 1. درّب 48 خطوة بدل 16 (مع إبقاء `save_steps` مضاعفاً لـ `eval_steps`). هل تستمر خسارة التقييم في
+# 1. درّب 32 خطوة بدل 8 (مع إبقاء `save_steps` مضاعفاً لـ `eval_steps`). هل تستمر خسارة التقييم في
 #    الانخفاض؟ وهل يخرج chrF++ على مهمة التطوير من مجاله؟
 # 2. اطرح على النموذجين أسئلة التعاونية الستة من ملف المحادثات. أيّ المعلومات التقطها النموذج
 #    المكيَّف؟ ثم اطرح أحدها بصياغة أخرى، مثل «ta3awniya fin kayna?»: ماذا يعلّمك ذلك؟

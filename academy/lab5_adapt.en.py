@@ -16,7 +16,7 @@
 # (`agadir tune export`), serve it next to its base with one `agadir serve`, and compare the
 # two with `agadir eval` — the whole loop an institution runs to make a model its own.
 #
-# The run is deliberately tiny (a few dozen steps on a few hundred short examples) so that it
+# The run is deliberately tiny (eight steps on under a hundred short examples) so that it
 # fits a 2-core laptop: it shows the mechanics and the checks, not a useful model. The same
 # recipe with more steps, data and a GPU is how a real adaptation is done (`docs/tune.md`).
 #
@@ -39,7 +39,7 @@ doda_train = data / "parallel" / "doda_ary_Latn-eng_Latn.train.tsv"
 # %% [markdown]
 # ## 1. The data and the recipe
 #
-# Two data sets: 160 DODa pairs, turned into prompts by a template, and a chat file of our
+# Two data sets: 64 DODa pairs, turned into prompts by a template, and a chat file of our
 # own — Darija questions about the argan cooperative of labs 4 and 6 with the answers we
 # want. A recipe names the base, the method, the data (each with its licence, carried into
 # the exported model's lineage) and the training budget. `max_steps` keeps the run short;
@@ -56,7 +56,7 @@ facts = [
 ]
 chat_file = folder / "coop-chat.jsonl"
 with chat_file.open("w", encoding="utf-8") as out:
-    for question, answer in facts * 4:  # a handful of facts, seen a few times each
+    for question, answer in facts * 2:  # a handful of facts, seen a few times each
         messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
 recipe = {
@@ -68,7 +68,7 @@ recipe = {
     "data": [
         {
             "kind": "parallel", "path": str(doda_train), "source": "ary_Latn",
-            "target": "eng_Latn", "max_examples": 160, "license": "MIT",
+            "target": "eng_Latn", "max_examples": 64, "license": "MIT",
         },
         {"kind": "chat", "path": str(chat_file), "license": "CC-BY-4.0"},
     ],
@@ -78,8 +78,8 @@ recipe = {
     "eval_fraction": 0.1,
     "lora": {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "all-linear"},
     "train": {
-        "max_steps": 16, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
-        "max_length": 64, "packing": True, "logging_steps": 2, "eval_steps": 8, "save_steps": 8,
+        "max_steps": 8, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
+        "max_length": 64, "packing": True, "logging_steps": 1, "eval_steps": 4, "save_steps": 4,
         "early_stop_patience": None,
     },
 }  # fmt: skip
@@ -96,7 +96,7 @@ print(recipe_file.read_text())
 # command: it resumes from the last checkpoint.
 
 # %%
-lab.cli("tune", "run", str(recipe_file))
+lab.cli("tune", "run", str(recipe_file), timeout=3600)  # minutes, more on a busy machine
 run_dir = folder / "runs" / "lab5-coop"
 summary = json.loads((run_dir / "summary.json").read_text())
 data_report = json.loads((run_dir / "data_report.json").read_text())
@@ -112,7 +112,7 @@ print(f"loss curve: {run_dir / 'loss.png'}")
 # recipe, every data file's hash and licence, a hash of the trained weights.
 
 # %%
-lab.cli("tune", "export", str(run_dir), "--quant", "q8_0")
+lab.cli("tune", "export", str(run_dir), "--quant", "q8_0", timeout=3600)
 tuned = "lab5-coop-q8_0"
 manifest = json.loads((lab.home / "models" / f"{tuned}.json").read_text())
 lineage = manifest["lineage"]
@@ -147,7 +147,7 @@ for model in ("smollm2-135m-instruct", tuned):
 #
 # One answer proves nothing. A small task — eight DODa *dev* pairs, which the training never
 # saw — scored with chrF++ for both models, then a paired comparison. With eight samples and
-# sixteen steps of training, expect intervals that hold 0: that is the honest result of a
+# eight steps of training, expect intervals that hold 0: that is the honest result of a
 # lab-sized run, and the reason an adaptation is judged on a held-out task, never on the
 # examples it trained on. `--record` stores each result in the model's manifest, next to its
 # lineage.
@@ -194,7 +194,7 @@ recorded = json.loads((lab.home / "models" / f"{tuned}.json").read_text())["eval
 # ## Checks
 
 # %%
-assert summary["steps"] == 16 and not summary["stopped_early"]
+assert summary["steps"] == 8 and not summary["stopped_early"]
 assert summary["last_loss"] < summary["first_loss"], summary
 assert summary["eval_loss"] is not None and summary["eval_loss"] > 0
 assert data_report["bad"] == [] and (run_dir / "loss.png").stat().st_size > 5_000
@@ -221,7 +221,7 @@ print("lab 5: all checks passed")
 #
 # ## Exercises
 #
-# 1. Train 48 steps instead of 16 (keep `save_steps` a multiple of `eval_steps`). Does the
+# 1. Train 32 steps instead of 8 (keep `save_steps` a multiple of `eval_steps`). Does the
 #    eval loss keep falling? Does chrF++ on the dev task move outside its interval?
 # 2. Ask both models the six cooperative questions of the chat file. Which facts did the
 #    tuned model pick up? Then ask one of them in other words: what does that tell you?

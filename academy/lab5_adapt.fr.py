@@ -17,7 +17,7 @@
 # comparer les deux avec `agadir eval` — toute la boucle qu'une institution parcourt pour faire
 # sien un modèle.
 #
-# L'entraînement est volontairement minuscule (quelques dizaines de pas sur quelques centaines
+# L'entraînement est volontairement minuscule (huit pas sur moins d'une centaine
 # d'exemples courts) pour tenir sur un portable à 2 cœurs : il montre la mécanique et les
 # vérifications, pas un modèle utile. La même recette, avec plus de pas, de données et un GPU,
 # est la façon de faire une vraie adaptation (`docs/tune.md`).
@@ -42,7 +42,7 @@ doda_train = data / "parallel" / "doda_ary_Latn-eng_Latn.train.tsv"
 # %% [markdown]
 # ## 1. Les données et la recette
 #
-# Deux jeux de données : 160 paires DODa, transformées en consignes par un gabarit, et un
+# Deux jeux de données : 64 paires DODa, transformées en consignes par un gabarit, et un
 # fichier de dialogues à nous — des questions en darija sur la coopérative d'argan des labs 4 et
 # 6, avec les réponses voulues. Une recette nomme la base, la méthode, les données (chacune avec
 # sa licence, reportée dans la lignée du modèle exporté) et le budget d'entraînement.
@@ -60,7 +60,7 @@ facts = [
 ]
 chat_file = folder / "coop-chat.jsonl"
 with chat_file.open("w", encoding="utf-8") as out:
-    for question, answer in facts * 4:  # a handful of facts, seen a few times each
+    for question, answer in facts * 2:  # a handful of facts, seen a few times each
         messages = [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         out.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
 recipe = {
@@ -72,7 +72,7 @@ recipe = {
     "data": [
         {
             "kind": "parallel", "path": str(doda_train), "source": "ary_Latn",
-            "target": "eng_Latn", "max_examples": 160, "license": "MIT",
+            "target": "eng_Latn", "max_examples": 64, "license": "MIT",
         },
         {"kind": "chat", "path": str(chat_file), "license": "CC-BY-4.0"},
     ],
@@ -82,8 +82,8 @@ recipe = {
     "eval_fraction": 0.1,
     "lora": {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": "all-linear"},
     "train": {
-        "max_steps": 16, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
-        "max_length": 64, "packing": True, "logging_steps": 2, "eval_steps": 8, "save_steps": 8,
+        "max_steps": 8, "learning_rate": 0.001, "batch_size": 4, "gradient_accumulation": 1,
+        "max_length": 64, "packing": True, "logging_steps": 1, "eval_steps": 4, "save_steps": 4,
         "early_stop_patience": None,
     },
 }  # fmt: skip
@@ -100,7 +100,7 @@ print(recipe_file.read_text())
 # tout moment et relancez la même commande : il reprend au dernier point de contrôle.
 
 # %%
-lab.cli("tune", "run", str(recipe_file))
+lab.cli("tune", "run", str(recipe_file), timeout=3600)  # minutes, more on a busy machine
 run_dir = folder / "runs" / "lab5-coop"
 summary = json.loads((run_dir / "summary.json").read_text())
 data_report = json.loads((run_dir / "data_report.json").read_text())
@@ -117,7 +117,7 @@ print(f"loss curve: {run_dir / 'loss.png'}")
 # données, une empreinte des poids entraînés.
 
 # %%
-lab.cli("tune", "export", str(run_dir), "--quant", "q8_0")
+lab.cli("tune", "export", str(run_dir), "--quant", "q8_0", timeout=3600)
 tuned = "lab5-coop-q8_0"
 manifest = json.loads((lab.home / "models" / f"{tuned}.json").read_text())
 lineage = manifest["lineage"]
@@ -152,7 +152,7 @@ for model in ("smollm2-135m-instruct", tuned):
 #
 # Une réponse ne prouve rien. Une petite tâche — huit paires DODa de *dev*, que l'entraînement
 # n'a jamais vues — notée en chrF++ pour les deux modèles, puis une comparaison appariée. Avec
-# huit échantillons et seize pas d'entraînement, attendez-vous à des intervalles qui
+# huit échantillons et huit pas d'entraînement, attendez-vous à des intervalles qui
 # contiennent 0 : c'est le résultat honnête d'un entraînement à la taille d'un lab, et la
 # raison pour laquelle on juge une adaptation sur une tâche mise de côté, jamais sur les
 # exemples d'entraînement. `--record` range chaque résultat dans le manifeste du modèle, à côté
@@ -200,7 +200,7 @@ recorded = json.loads((lab.home / "models" / f"{tuned}.json").read_text())["eval
 # ## Vérifications
 
 # %%
-assert summary["steps"] == 16 and not summary["stopped_early"]
+assert summary["steps"] == 8 and not summary["stopped_early"]
 assert summary["last_loss"] < summary["first_loss"], summary
 assert summary["eval_loss"] is not None and summary["eval_loss"] > 0
 assert data_report["bad"] == [] and (run_dir / "loss.png").stat().st_size > 5_000
@@ -229,7 +229,7 @@ print("lab 5: all checks passed")
 #
 # ## Exercices
 #
-# 1. Entraînez 48 pas au lieu de 16 (gardez `save_steps` multiple de `eval_steps`). La perte
+# 1. Entraînez 32 pas au lieu de 8 (gardez `save_steps` multiple de `eval_steps`). La perte
 #    d'évaluation continue-t-elle de baisser ? Le chrF++ sur la tâche de dev sort-il de son
 #    intervalle ?
 # 2. Posez aux deux modèles les six questions sur la coopérative du fichier de dialogues. Quels
