@@ -88,9 +88,11 @@ class Lab:
         quiet: bool = False,
         stdin: str | None = None,
         env: dict[str, str] | None = None,
+        timeout: float = 600,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``agadir ARGS`` against this lab's home and show what it printed; ``env`` adds
-        variables (API keys go there, never on the command line, where ``ps`` shows them)."""
+        variables (API keys go there, never on the command line, where ``ps`` shows them).
+        ``timeout`` is a bound for giving up (training on a busy machine needs a larger one)."""
         if not quiet:
             print("$ agadir " + shlex.join(args))
         done = subprocess.run(
@@ -99,7 +101,7 @@ class Lab:
             text=True,
             env={**self.environ(), "COLUMNS": "120", **(env or {})},
             input=stdin,
-            timeout=600,
+            timeout=timeout,
         )
         if not quiet:
             print((done.stdout + done.stderr).rstrip())
