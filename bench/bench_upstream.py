@@ -2,7 +2,7 @@
 in-process echo engine and the upstream alone, side by side in one run.
 
 Usage: PYTHONPATH=src python bench/bench_upstream.py [--duration 10] [--connections 32]
-       [--rounds 3] [--streams 8] [--replicas] [--profile] [--litellm PYTHON]
+       [--rounds 3] [--streams 8] [--ttft 200] [--replicas] [--profile] [--litellm PYTHON]
 
 Non-streaming rows: `wrk -t1 -c32` (bench/chat_post.lua), one instant upstream answering "ok"
 (bench/instant_upstream.py), `agadir serve` authenticated with its admin key, everything on. The
@@ -14,7 +14,9 @@ round; ratios are taken within a round, so a busy neighbour slows all three alik
 - `--replicas`: the same with the model on 2 upstream replicas (each its own process).
 - `--litellm PYTHON`: a LiteLLM proxy (installed in a throwaway venv, never a dependency).
 Streaming: `--streams` concurrent streams of 128 tokens, 4 ms apart, straight from the upstream
-and through Agadir: time to first token (p50) and tokens/s per stream (median).
+and through Agadir: time to first token (p50) and tokens/s per stream (median); then `--ttft`
+single streams per path in turns (upstream alone, Agadir's echo, Agadir -> upstream): TTFT
+p50/p99 and what each path adds to the upstream's.
 """
 
 from __future__ import annotations
@@ -76,11 +78,13 @@ class StreamStats:
     tokens: int
 
 
-async def _stream(client: httpx.AsyncClient, server: Server, model: str) -> StreamStats:
+async def _stream(
+    client: httpx.AsyncClient, server: Server, model: str, max_tokens: int = 128
+) -> StreamStats:
     body = {
         "model": model,
         "messages": [{"role": "user", "content": "Salam"}],
-        "max_tokens": 128,
+        "max_tokens": max_tokens,
         "stream": True,
     }
     start = time.perf_counter()
@@ -113,6 +117,23 @@ def run_streams(server: Server, model: str, streams: int, rounds: int = 3) -> li
     return asyncio.run(go())
 
 
+def run_ttft(targets: list[tuple[str, Server, str]], n: int) -> dict[str, list[float]]:
+    """Time to first token of one stream at a time (4 tokens), the targets in turns, `n` each:
+    the latency a path adds, without the queueing of concurrent streams."""
+
+    async def go() -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+        async with httpx.AsyncClient(timeout=60) as client:
+            for i in range(n + 5):
+                for name, server, model in targets:
+                    stats = await _stream(client, server, model, max_tokens=4)
+                    if i >= 5:  # the first few warm connections and caches
+                        out[name].append(stats.ttft_ms)
+        return out
+
+    return asyncio.run(go())
+
+
 # -- main -----------------------------------------------------------------------------------------
 def median_row(rows: list[WrkResult]) -> WrkResult:
     return sorted(rows, key=lambda r: r.rps)[len(rows) // 2]
@@ -124,6 +145,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--streams", type=int, default=8)
+    ap.add_argument("--ttft", type=int, default=200, help="sequential streams per TTFT target")
     ap.add_argument("--replicas", action="store_true", help="also 2 upstream replicas")
     ap.add_argument("--profile", action="store_true", help="py-spy the gateway (upstream path)")
     ap.add_argument("--litellm", metavar="PYTHON", help="python of a venv with litellm[proxy]")
@@ -173,11 +195,20 @@ def main() -> None:
                 _ratios(row, ratios)
             direct = run_streams(slow, "streaming", args.streams)
             through = run_streams(gw, "streaming", args.streams)
+            ttft = run_ttft(
+                [
+                    ("upstream alone", slow, "streaming"),
+                    ("agadir, echo in-process", gw, "echo"),
+                    ("agadir -> upstream", gw, "streaming"),
+                ],
+                args.ttft,
+            )
             profile_md = profile(gw, args, logdir, model="fast") if args.profile else ""
         finally:
             for server in reversed(servers):
                 server.stop()
     report(args, results, ratios, direct, through, profile_md)
+    report_ttft(ttft)
 
 
 def _ratios(row: dict[str, WrkResult], ratios: dict[str, list[float]]) -> None:
@@ -229,6 +260,17 @@ def report(
     if profile_md:
         print("\npy-spy profile of the gateway, upstream path under the same load\n")
         print(profile_md)
+
+
+def report_ttft(ttft: dict[str, list[float]]) -> None:
+    base50, base99 = pct(ttft["upstream alone"], 50), pct(ttft["upstream alone"], 99)
+    n = len(ttft["upstream alone"])
+    print(f"\nTime to first token, one stream at a time, {n} streams per target, in turns\n")
+    print("| path | TTFT p50 ms | p99 ms | added p50 ms | added p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, values in ttft.items():
+        p50, p99 = pct(values, 50), pct(values, 99)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {p50 - base50:+.2f} | {p99 - base99:+.2f} |")
 
 
 if __name__ == "__main__":
