@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import statistics
 import sys
@@ -66,8 +67,12 @@ def litellm_proxy(logdir: Path, python: str, upstream: Server) -> Server:
     port = free_port()
     exe = Path(python).parent / "litellm"
     cmd = [str(exe), "--config", str(config), "--port", str(port), "--num_workers", "1"]
-    env = {**os.environ, "LITELLM_LOG": "ERROR"}
-    return start_server("litellm", cmd, env, port, "/health/liveliness", logdir)
+    # a master key (no database): requests are authenticated, as Agadir's are with its admin key
+    key = "sk-bench-" + secrets.token_hex(16)
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": key}
+    server = start_server("litellm", cmd, env, port, "/health/liveliness", logdir)
+    server.headers["Authorization"] = f"Bearer {key}"
+    return server
 
 
 # -- streaming ------------------------------------------------------------------------------------
