@@ -13,7 +13,8 @@ after a 5 s rest):
   retried on another one;
 - failed: requests the clients saw fail (non-200 or a connection error), kill to re-admission;
 - re-admission: time from the restarted replica answering again until it served a request.
-Times are bounded below by the metrics poll interval (`--poll-ms`). The load is `--clients`
+Times are upper bounds, at the resolution of one `/metrics` scrape (its median duration is in
+the table; scrapes are `--poll-ms` apart). The load is `--clients`
 closed-loop clients (aiohttp, one event loop in a thread of this process).
 """
 
@@ -114,6 +115,7 @@ class Trial:
     failed: int
     total: int
     readmit_ms: float
+    scrape_ms: float  # how long one /metrics scrape took: the resolution of the times above
 
 
 def trial(gw: Server, load: Load, logdir: Path, victim: Server, args: argparse.Namespace) -> Trial:
@@ -125,9 +127,12 @@ def trial(gw: Server, load: Load, logdir: Path, victim: Server, args: argparse.N
     t_kill = time.monotonic()
     eject = last_try = None
     tries = before["requests_total"]
+    scrapes: list[float] = []
     while time.monotonic() - t_kill < args.down_s:  # down: watch it leave rotation
+        start = time.monotonic()
         m = scrape(gw, url)
         now = time.monotonic()  # read during the scrape: an upper bound
+        scrapes.append(now - start)
         if eject is None and m["up"] == 0:
             eject = now
         if m["requests_total"] > tries:
@@ -151,6 +156,7 @@ def trial(gw: Server, load: Load, logdir: Path, victim: Server, args: argparse.N
         failed=failed,
         total=total,
         readmit_ms=1000 * (readmit - t_up) if readmit else float("nan"),
+        scrape_ms=1000 * statistics.median(scrapes),
     )
 
 
@@ -198,9 +204,9 @@ def main() -> None:
     print(f"median of {args.trials} trials (one replica killed per trial), load1 {load1()}\n")
     print(
         "| configuration | ejection ms | last try ms | tries to dead replica | retried | "
-        "failed / requests | re-admission ms |"
+        "failed / requests | re-admission ms | one scrape ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, trials in results.items():
 
         def med(key: str, trials: list[Trial] = trials) -> float:
@@ -210,7 +216,7 @@ def main() -> None:
             f"| {name} | {med('eject_ms'):.0f} | {med('last_try_ms'):.0f} | "
             f"{med('dead_tries'):.0f} | {med('retried'):.0f} | "
             f"{sum(t.failed for t in trials)} / {sum(t.total for t in trials)} | "
-            f"{med('readmit_ms'):.0f} |"
+            f"{med('readmit_ms'):.0f} | {med('scrape_ms'):.0f} |"
         )
     print("\n" + json.dumps({k: [t.__dict__ for t in v] for k, v in results.items()}))
 

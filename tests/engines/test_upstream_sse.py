@@ -69,7 +69,9 @@ async def server_url() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
 
 
 def engine_for(settings: Settings, *urls: str) -> UpstreamEngine:
-    config = UpstreamSettings(name="up", model="m", base_urls=list(urls), health_interval_s=0)
+    config = UpstreamSettings.model_validate(
+        {"name": "up", "model": "m", "base_urls": list(urls), "health_interval_s": 0}
+    )
     return UpstreamEngine(config, settings)
 
 
