@@ -2,7 +2,8 @@
 in-process echo engine and the upstream alone, side by side in one run.
 
 Usage: PYTHONPATH=src python bench/bench_upstream.py [--duration 10] [--connections 32]
-       [--rounds 3] [--streams 8] [--replicas] [--profile] [--litellm PYTHON]
+       [--rounds 3] [--streams 8] [--ttft 200] [--replicas] [--profile] [--cpu]
+       [--litellm PYTHON]
 
 Non-streaming rows: `wrk -t1 -c32` (bench/chat_post.lua), one instant upstream answering "ok"
 (bench/instant_upstream.py), `agadir serve` authenticated with its admin key, everything on. The
@@ -13,16 +14,23 @@ round; ratios are taken within a round, so a busy neighbour slows all three alik
 - "agadir -> upstream": the same gateway, model served by the instant upstream.
 - `--replicas`: the same with the model on 2 upstream replicas (each its own process).
 - `--litellm PYTHON`: a LiteLLM proxy (installed in a throwaway venv, never a dependency).
+`--cpu`: CPU ms per request of the gateway (with its audit writer), the upstream(s) and wrk, one
+run per Agadir target: where the bound is on a small host.
 Streaming: `--streams` concurrent streams of 128 tokens, 4 ms apart, straight from the upstream
-and through Agadir: time to first token (p50) and tokens/s per stream (median).
+and through Agadir: time to first token (p50) and tokens/s per stream (median); then `--ttft`
+single streams per path in turns (upstream alone, Agadir's echo, Agadir -> upstream): TTFT
+p50/p99 and what each path adds to the upstream's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import resource
+import secrets
 import shutil
 import statistics
 import sys
@@ -33,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gateway import WrkResult, profile, run_wrk
@@ -64,8 +73,12 @@ def litellm_proxy(logdir: Path, python: str, upstream: Server) -> Server:
     port = free_port()
     exe = Path(python).parent / "litellm"
     cmd = [str(exe), "--config", str(config), "--port", str(port), "--num_workers", "1"]
-    env = {**os.environ, "LITELLM_LOG": "ERROR"}
-    return start_server("litellm", cmd, env, port, "/health/liveliness", logdir)
+    # a master key (no database): requests are authenticated, as Agadir's are with its admin key
+    key = "sk-bench-" + secrets.token_hex(16)
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": key}
+    server = start_server("litellm", cmd, env, port, "/health/liveliness", logdir)
+    server.headers["Authorization"] = f"Bearer {key}"
+    return server
 
 
 # -- streaming ------------------------------------------------------------------------------------
@@ -76,11 +89,13 @@ class StreamStats:
     tokens: int
 
 
-async def _stream(client: httpx.AsyncClient, server: Server, model: str) -> StreamStats:
+async def _stream(
+    client: httpx.AsyncClient, server: Server, model: str, max_tokens: int = 128
+) -> StreamStats:
     body = {
         "model": model,
         "messages": [{"role": "user", "content": "Salam"}],
-        "max_tokens": 128,
+        "max_tokens": max_tokens,
         "stream": True,
     }
     start = time.perf_counter()
@@ -113,6 +128,23 @@ def run_streams(server: Server, model: str, streams: int, rounds: int = 3) -> li
     return asyncio.run(go())
 
 
+def run_ttft(targets: list[tuple[str, Server, str]], n: int) -> dict[str, list[float]]:
+    """Time to first token of one stream at a time (4 tokens), the targets in turns, `n` each:
+    the latency a path adds, without the queueing of concurrent streams."""
+
+    async def go() -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+        async with httpx.AsyncClient(timeout=60) as client:
+            for i in range(n + 5):
+                for name, server, model in targets:
+                    stats = await _stream(client, server, model, max_tokens=4)
+                    if i >= 5:  # the first few warm connections and caches
+                        out[name].append(stats.ttft_ms)
+        return out
+
+    return asyncio.run(go())
+
+
 # -- main -----------------------------------------------------------------------------------------
 def median_row(rows: list[WrkResult]) -> WrkResult:
     return sorted(rows, key=lambda r: r.rps)[len(rows) // 2]
@@ -124,8 +156,10 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--streams", type=int, default=8)
+    ap.add_argument("--ttft", type=int, default=200, help="sequential streams per TTFT target")
     ap.add_argument("--replicas", action="store_true", help="also 2 upstream replicas")
     ap.add_argument("--profile", action="store_true", help="py-spy the gateway (upstream path)")
+    ap.add_argument("--cpu", action="store_true", help="CPU per request of each process")
     ap.add_argument("--litellm", metavar="PYTHON", help="python of a venv with litellm[proxy]")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
@@ -134,12 +168,14 @@ def main() -> None:
     results: dict[str, list[WrkResult]] = {}
     ratios: dict[str, list[float]] = {}
     servers: list[Server] = []
+    cpu_md = ""
     with tempfile.TemporaryDirectory(prefix="agadir-bench-up-") as tmp:
         logdir = Path(tmp)
         try:
             up = instant_upstream(logdir, "instant")
             slow = instant_upstream(logdir, "streaming", "--tokens", "128", "--token-delay-ms", "4")
             servers += [up, slow]
+            pool = [up]  # the processes serving "instant"
             upstreams: list[dict[str, object]] = [
                 {"name": "fast", "model": "instant", "base_url": f"{up.base}/v1"},
                 {"name": "streaming", "base_url": f"{slow.base}/v1"},
@@ -147,6 +183,7 @@ def main() -> None:
             if args.replicas:
                 second = instant_upstream(logdir, "instant")
                 servers.append(second)
+                pool.append(second)
                 urls = [f"{up.base}/v1", f"{second.base}/v1"]
                 upstreams.append({"name": "pair", "model": "instant", "base_urls": urls})
             gw = gateway(logdir, logdir / "home", upstreams)
@@ -173,11 +210,24 @@ def main() -> None:
                 _ratios(row, ratios)
             direct = run_streams(slow, "streaming", args.streams)
             through = run_streams(gw, "streaming", args.streams)
+            ttft = run_ttft(
+                [
+                    ("upstream alone", slow, "streaming"),
+                    ("agadir, echo in-process", gw, "echo"),
+                    ("agadir -> upstream", gw, "streaming"),
+                ],
+                args.ttft,
+            )
             profile_md = profile(gw, args, logdir, model="fast") if args.profile else ""
+            if args.cpu:
+                cpu_md = cpu_split([t for t in targets if t[1] is gw], gw, pool, args)
         finally:
             for server in reversed(servers):
                 server.stop()
     report(args, results, ratios, direct, through, profile_md)
+    if args.cpu:
+        print(cpu_md)
+    report_ttft(ttft)
 
 
 def _ratios(row: dict[str, WrkResult], ratios: dict[str, list[float]]) -> None:
@@ -229,6 +279,62 @@ def report(
     if profile_md:
         print("\npy-spy profile of the gateway, upstream path under the same load\n")
         print(profile_md)
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds of a process and its children (the gateway's audit writer)."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def cpu_split(
+    targets: list[tuple[str, Server, str]],
+    gw: Server,
+    upstreams: list[Server],
+    args: argparse.Namespace,
+) -> str:
+    """Where the machine's time goes per request, for one wrk run of each target: the gateway
+    (with its audit writer), the upstream process(es) and wrk itself. On a 2-core host this says
+    which process is the bound."""
+    rows = [
+        f"\nCPU per request, one wrk run of {args.duration} s each (ms of CPU / request)\n",
+        "| target | req/s | gateway | upstream(s) | wrk | total | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    gw_proc = psutil.Process(gw.process.pid)
+    up_procs = [psutil.Process(u.process.pid) for u in upstreams]
+    for name, server, model in targets:
+        before = (_cpu_s(gw_proc), sum(_cpu_s(p) for p in up_procs), _children_cpu())
+        result = run_wrk(server, name, args.connections, args.duration, model)
+        after = (_cpu_s(gw_proc), sum(_cpu_s(p) for p in up_procs), _children_cpu())
+        requests = result.rps * args.duration
+        ms = [1000 * (b - a) / requests for a, b in zip(before, after, strict=True)]
+        busy = sum(b - a for a, b in zip(before, after, strict=True)) / args.duration
+        rows.append(
+            f"| {name} | {result.rps:,.0f} | {ms[0]:.3f} | {ms[1]:.3f} | {ms[2]:.3f} | "
+            f"{sum(ms):.3f} | {busy:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited children: the wrk runs
+    return usage.ru_utime + usage.ru_stime
+
+
+def report_ttft(ttft: dict[str, list[float]]) -> None:
+    base50, base99 = pct(ttft["upstream alone"], 50), pct(ttft["upstream alone"], 99)
+    n = len(ttft["upstream alone"])
+    print(f"\nTime to first token, one stream at a time, {n} streams per target, in turns\n")
+    print("| path | TTFT p50 ms | p99 ms | added p50 ms | added p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for name, values in ttft.items():
+        p50, p99 = pct(values, 50), pct(values, 99)
+        print(f"| {name} | {p50:.2f} | {p99:.2f} | {p50 - base50:+.2f} | {p99 - base99:+.2f} |")
 
 
 if __name__ == "__main__":

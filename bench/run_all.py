@@ -31,6 +31,8 @@ BENCHES: list[tuple[str, str, list[str], str | None]] = [
     ("serve", "bench_serve.py", [], None),
     ("gateway", "bench_gateway.py", [], "wrk"),
     ("memory", "bench_memory.py", [], None),
+    ("upstream", "bench_upstream.py", ["--replicas"], "wrk"),
+    ("failover", "bench_failover.py", [], None),
 ]
 
 

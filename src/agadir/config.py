@@ -94,7 +94,8 @@ class UpstreamSettings(BaseModel):
         None, ge=1, description="Context length in tokens; default: what the upstream reports."
     )
     http_client: Literal["aiohttp", "httpx"] = Field(
-        "aiohttp", description="HTTP library under the openai client (aiohttp: faster)."
+        "aiohttp",
+        description="aiohttp: Agadir's own JSON and SSE client (faster); httpx: the openai SDK.",
     )
     max_connections: int = Field(
         256, ge=1, description="Pooled keep-alive connections per replica."

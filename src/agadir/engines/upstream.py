@@ -83,13 +83,17 @@ class UpstreamEngine:
         self, messages: Sequence[ChatMessage], params: SamplingParams
     ) -> AsyncIterator[Delta]:
         body = chat_body(self._remote_model, messages, params)
-        return UpstreamCall(self.replicas, _requester("/chat/completions", body), chat=True)
+        return UpstreamCall(
+            self.replicas, _requester("/chat/completions", body, self.config), chat=True
+        )
 
     def stream_complete(
         self, prompt: str, params: SamplingParams, *, echo: bool = False
     ) -> AsyncIterator[Delta]:
         body = completion_body(self._remote_model, prompt, params, echo=echo)
-        return UpstreamCall(self.replicas, _requester("/completions", body), chat=False)
+        return UpstreamCall(
+            self.replicas, _requester("/completions", body, self.config), chat=False
+        )
 
     async def embed(self, texts: Sequence[str]) -> Embeddings:
         body = {"model": self._remote_model, "input": list(texts), "encoding_format": "float"}
@@ -144,21 +148,25 @@ class UpstreamEngine:
         await self.replicas.aclose()
 
 
-def _requester(path: str, body: dict[str, Any]) -> Request:
-    """The call `UpstreamCall` makes on a replica: streams through the SDK's low-level `post`
-    (its SSE decoder, each event as plain JSON), whole answers through `JsonPoster`.
+def _requester(path: str, body: dict[str, Any], config: UpstreamSettings) -> Request:
+    """The call `UpstreamCall` makes on a replica: whole answers and streams through
+    `JsonPoster` (aiohttp, orjson, its own SSE reader); with `http_client = "httpx"`, streams
+    through the SDK's low-level `post` instead (its SSE decoder, each event as plain JSON).
 
     Why not `chat.completions.create()`: its typed transform of the request and the response
     models cost several times the rest of the gateway per request (docs/benchmarks.md), and a
     plain body passes on fields the SDK's signature does not know without `extra_body`.
     """
     streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}
+    sdk_streams = config.http_client == "httpx"
 
     def request(replica: Replica, stream: bool) -> Any:
-        if stream:
+        if stream and sdk_streams:
             return replica.client.post(
                 path, body=streamed, cast_to=object, stream=True, stream_cls=_JsonStream
             )
+        if stream:
+            return replica.json.stream(path, streamed)
         return replica.json.post(path, body)
 
     return request

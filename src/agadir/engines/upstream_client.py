@@ -36,6 +36,9 @@ _NOTHING_RECEIVED = (
     httpx2.RemoteProtocolError,
     aiohttp.ClientConnectorError,
     aiohttp.ServerDisconnectedError,
+    # raised by aiohttp's writer only: the request went onto a pooled connection that the
+    # replica had already closed (killed, restarted), so it never received it
+    aiohttp.ClientConnectionResetError,
 )
 
 
