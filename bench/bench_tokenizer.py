@@ -143,7 +143,15 @@ def cost(args: argparse.Namespace) -> None:
     label = "zgh_Tfng"
     held = dev[label][: args.dev_lines]
     rows = measure_cost(
-        args.work, gguf, label, train[label], held, args.merges, budget, Console(stderr=True)
+        args.work,
+        gguf,
+        label,
+        train[label],
+        held,
+        args.merges,
+        budget,
+        Console(stderr=True),
+        tuple(args.variants),
     )
     print(f"Held-out: first {len(held)} LID DEV {label} lines, {sum(map(len, held))} chars.\n")
     print(cost_table(rows, budget))
@@ -176,7 +184,8 @@ def speed(args: argparse.Namespace) -> None:
     from tokenizer_speed import measure_speed, speed_table
 
     dev = lid_lines(args.data, "dev")["zgh_Tfng"]
-    print(speed_table(measure_speed(args.work, dev, args.reps, args.max_tokens, args.quant)))
+    result = measure_speed(args.work, dev, args.reps, args.max_tokens, args.quant, args.untrained)
+    print(speed_table(result))
 
 
 def main() -> None:
@@ -190,9 +199,11 @@ def main() -> None:
     ap.add_argument("--stage2-steps", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=2)
     ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--variants", nargs="+", default=["base", "extended"], help="cost")
     ap.add_argument("--dev-lines", type=int, default=12, help="held-out lines scored (cost)")
     ap.add_argument("--reps", type=int, default=3, help="completions per model (speed)")
     ap.add_argument("--max-tokens", type=int, default=96, help="tokens per completion (speed)")
+    ap.add_argument("--untrained", action="store_true", help="speed: serve the models as built")
     ap.add_argument("--quant", default="q8_0", help="quantisation of both GGUFs (speed)")
     args = ap.parse_args()
     {"fertility": fertility, "cost": cost, "speed": speed}[args.mode](args)

@@ -86,6 +86,8 @@ def held_out_loss(model: Any, tok: Any, lines: list[str], variant: str, stage: s
 def write_corpus(root: Path, label: str, lines: list[str]) -> Path:
     """Lines as an `agadir corpus build`-shaped folder (what `kind: corpus` data reads)."""
     shard = root / "data" / label / "part-0.jsonl"
+    if shard.is_file():
+        return root
     shard.parent.mkdir(parents=True, exist_ok=True)
     shard.write_text("".join(json.dumps({"text": t}) + "\n" for t in lines), encoding="utf-8")
     return root
@@ -156,6 +158,7 @@ def measure_cost(
     merges: int,
     budget: Budget,
     console: Console,
+    variants: tuple[str, ...] = ("base", "extended"),
 ) -> list[HeldOut]:
     """Train both variants with the same budget; held-out loss before, after stage 1 and 1+2."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -181,7 +184,8 @@ def measure_cost(
 
     bases = prepare_bases(work, gguf, label, train, merges, console)
     corpus = write_corpus(work / "corpus", label, train)
-    for variant, folder in bases.items():
+    for variant in variants:
+        folder = bases[variant]
         tok = AutoTokenizer.from_pretrained(str(folder))
         if (variant, "untrained") not in done:
             model = AutoModelForCausalLM.from_pretrained(str(folder))

@@ -22,6 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from serve_harness import ROOT, Server, agadir_server, load1
@@ -44,6 +45,34 @@ class Completion:
     @property
     def chars_s(self) -> float:
         return self.chars / self.decode_s if self.decode_s > 0 else 0.0
+
+
+def convert_untrained(work: Path, quant: str) -> dict[str, Path]:
+    """The two models before any training (base and mean-initialised extension), converted by
+    the same llama.cpp converter and quantizer `tune export` uses. Decode tok/s does not depend
+    on training; what the model writes does, so the Tifinagh share column matters here."""
+    from agadir.tune.converter import find_converters, run_converter
+    from agadir.tune.export import pre_tokenizer_of
+    from agadir.tune.quantize import quantize
+
+    script = find_converters().hf_to_gguf
+    out: dict[str, Path] = {}
+    for variant in VARIANTS:
+        hf = work / f"{variant}-hf"
+        folder = work / f"convert-{variant}"
+        target = folder / f"untrained-{variant}-{quant}.gguf"
+        if not target.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            floats = folder / f"untrained-{variant}-f16.gguf"
+            args = [str(hf), "--outfile", str(floats), "--outtype", "f16"]
+            done = run_converter(
+                script, args, folder / "convert.log", pre_tokenizer=pre_tokenizer_of(hf)
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"convert_hf_to_gguf.py failed, see {folder / 'convert.log'}")
+            quantize(floats, target, quant)
+        out[variant] = target
+    return out
 
 
 def export_runs(work: Path, quant: str) -> dict[str, Path]:
@@ -108,11 +137,13 @@ def complete(server: Server, model: str, prompt: str, max_tokens: int) -> Comple
     return Completion(model, tokens, len(text), decode_s, _tifinagh_share("".join(pieces)))
 
 
-def measure_speed(work: Path, dev: list[str], reps: int, max_tokens: int, quant: str) -> dict:
+def measure_speed(
+    work: Path, dev: list[str], reps: int, max_tokens: int, quant: str, untrained: bool
+) -> dict[str, Any]:
     """Alternating completions on one `agadir serve`; medians per variant."""
     from agadir.models.store import ModelStore
 
-    ggufs = export_runs(work, quant)
+    ggufs = convert_untrained(work, quant) if untrained else export_runs(work, quant)
     home = work / "serve-home"
     store = ModelStore(home / "models")
     for variant, path in ggufs.items():
@@ -140,10 +171,11 @@ def measure_speed(work: Path, dev: list[str], reps: int, max_tokens: int, quant:
     finally:
         server.stop()
     sizes = {v: ggufs[v].stat().st_size for v in VARIANTS}
-    return {"runs": runs, "quant": quant, "sizes": sizes, "max_tokens": max_tokens}
+    stage = "untrained" if untrained else "stage 1+2"
+    return {"runs": runs, "quant": quant, "sizes": sizes, "max_tokens": max_tokens, "stage": stage}
 
 
-def speed_table(result: dict) -> str:
+def speed_table(result: dict[str, Any]) -> str:
     """Markdown: medians of decode tok/s and chars/s per variant, and extended ÷ base."""
     runs: list[Completion] = result["runs"]
     med: dict[str, dict[str, float]] = {}
@@ -157,8 +189,9 @@ def speed_table(result: dict) -> str:
             "n": len(mine),
         }
     lines = [
-        f"{result['quant']} GGUFs, greedy, {result['max_tokens']} tokens a completion, "
-        "medians over alternating requests on one `agadir serve`.",
+        f"{result['stage']} models, {result['quant']} GGUFs, greedy, "
+        f"{result['max_tokens']} tokens a completion, medians over alternating requests on "
+        "one `agadir serve`.",
         "",
         "| model | GGUF MB | completions | decode tok/s | chars/s | chars/token "
         "| Tifinagh share of output |",
