@@ -37,6 +37,7 @@ class Completion:
     chars: int  # characters after the first chunk (the decode window)
     decode_s: float
     tifinagh_share: float
+    text: str = ""
 
     @property
     def tok_s(self) -> float:
@@ -134,7 +135,8 @@ def complete(server: Server, model: str, prompt: str, max_tokens: int) -> Comple
     end = time.perf_counter()
     text = "".join(pieces[1:])
     decode_s = end - first if first is not None else 0.0
-    return Completion(model, tokens, len(text), decode_s, _tifinagh_share("".join(pieces)))
+    whole = "".join(pieces)
+    return Completion(model, tokens, len(text), decode_s, _tifinagh_share(whole), whole)
 
 
 def measure_speed(
@@ -171,6 +173,8 @@ def measure_speed(
     finally:
         server.stop()
     sizes = {v: ggufs[v].stat().st_size for v in VARIANTS}
+    texts = [{"variant": r.variant, "text": r.text} for r in runs]
+    (work / "speed-texts.json").write_text(json.dumps(texts, ensure_ascii=False, indent=1))
     stage = "untrained" if untrained else "stage 1+2"
     return {"runs": runs, "quant": quant, "sizes": sizes, "max_tokens": max_tokens, "stage": stage}
 
