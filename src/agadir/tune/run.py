@@ -1,7 +1,8 @@
 """One tuning run: load the base and data, train with TRL's SFTTrainer, write the results.
 
 The run folder (``recipe.output``) holds ``checkpoints/`` (resumable: a rerun of the same recipe
-continues from the last one after a kill), ``final/`` (the adapter, or the whole model for
+continues from the last one after a kill; a rerun of a finished run trains nothing, see
+`agadir.tune.summary`), ``final/`` (the adapter, or the whole model for
 ``full`` / ``cpt``, plus the tokenizer), ``recipe.yaml`` as resolved, ``data_report.json`` (counts
 and every bad line), ``loss.png`` and ``summary.json``.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +21,13 @@ from rich.console import Console
 from agadir.tune.deps import require_tune_extra
 from agadir.tune.errors import TuneRecipeError, TuneUnavailableError
 from agadir.tune.recipe import TuneRecipe
+from agadir.tune.summary import RunSummary, finished_summary
 
 # Used only when the base's tokenizer carries none (e.g. a bare BPE): ChatML-shaped turns.
 FALLBACK_CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-
-
-@dataclass
-class RunSummary:
-    steps: int
-    train_loss: float | None
-    eval_loss: float | None
-    first_loss: float | None
-    last_loss: float | None
-    tokens_per_s: float
-    wall_s: float
-    resumed_from: str | None
-    stopped_early: bool
-    output: str
 
 
 def resolve_device(requested: str, method: str) -> str:
@@ -154,8 +141,16 @@ def run_recipe(
 
         recipe = run_embedding_stage(recipe, models_dir, console, run_recipe)
     disable_progress_bar()  # per-map bars of `datasets` would interleave with ours
-    device = resolve_device(recipe.device, recipe.method)
     out = recipe.output
+    done = finished_summary(out, resolved_yaml(recipe))
+    if done is not None:
+        console.print(
+            f"run already finished in {out} ({done.steps} steps; final/ and summary.json written): "
+            "nothing to train. Export it with `agadir tune export`, or delete the folder (or set "
+            "another `output`) to train again."
+        )
+        return done
+    device = resolve_device(recipe.device, recipe.method)
     out.mkdir(parents=True, exist_ok=True)
     (out / "recipe.yaml").write_text(resolved_yaml(recipe), encoding="utf-8")
 
@@ -235,5 +230,5 @@ def run_recipe(
         stopped_early=trainer.state.global_step < max_steps,
         output=str(out),
     )
-    (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2), encoding="utf-8")
+    summary.write(out)
     return summary
