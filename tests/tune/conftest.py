@@ -129,7 +129,10 @@ def write_recipe(path: Path, base: Path | str, data: str, output: Path, **train:
     block = "\n".join(f"  {k}: {'null' if v is None else v}" for k, v in settings.items())
     path.write_text(
         f"name: test\nbase: {base}\nmethod: lora\ndevice: cpu\noutput: {output}\n"
-        f"data:\n{data}\nlora:\n  r: 8\n  alpha: 16\n  dropout: 0.0\ntrain:\n{block}\n",
+        f"data:\n{data}\nlora:\n  r: 8\n  alpha: 16\n  dropout: 0.0\ntrain:\n{block}\n"
+        # the bare text as prompt: with the 600-token test BPE, the default English instruction
+        # alone fills max_length and would push every reply out of the (assistant-only) loss
+        "templates:\n  default: '{text}'\n",
         encoding="utf-8",
     )
     return path
