@@ -144,3 +144,15 @@ def parallel_data(shared: Path, n: int = 64) -> str:
         f"  - kind: parallel\n    path: {src}\n    source: ary_Arab\n    target: zgh_Tfng\n"
         f"    max_examples: {n}"
     )
+
+
+def steps_recipe(
+    path: Path, base: Path, shared: Path, out: Path, n: int, steps: int, every: int | None = None
+) -> Path:
+    """`write_recipe` on ``n`` parallel prompts for ``steps`` steps, evaluating and saving
+    every ``every`` steps (at the end when None)."""
+    every = every or steps
+    return write_recipe(
+        path, base, parallel_data(shared, n), out, max_steps=steps, eval_steps=every,
+        save_steps=every,
+    )  # fmt: skip

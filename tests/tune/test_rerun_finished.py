@@ -15,22 +15,14 @@ import pytest
 from agadir.tune.errors import TuneRecipeError
 from agadir.tune.recipe import load_tune_recipe
 from agadir.tune.run import run_recipe
-from tests.tune.conftest import parallel_data, write_recipe
+from tests.tune.conftest import steps_recipe
 
 
 def test_rerun_of_a_finished_run_says_so_and_trains_nothing(
     tiny_model: Callable[[str], Path], shared: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    recipe = write_recipe(
-        tmp_path / "r.yaml",
-        tiny_model("llama"),
-        parallel_data(shared, 16),
-        out,
-        max_steps=2,
-        eval_steps=2,
-        save_steps=2,
-    )
+    recipe = steps_recipe(tmp_path / "r.yaml", tiny_model("llama"), shared, out, 16, 2)
     first = run_recipe(load_tune_recipe(recipe), models_dir=None)
     assert first.steps == 2 and not first.already_finished
     adapter = out / "final" / "adapter_model.safetensors"
@@ -43,14 +35,6 @@ def test_rerun_of_a_finished_run_says_so_and_trains_nothing(
     assert sorted(p.name for p in (out / "checkpoints").glob("checkpoint-*")) == ["checkpoint-2"]
     assert adapter.stat().st_mtime_ns == written  # final/ untouched
 
-    other = write_recipe(
-        tmp_path / "other.yaml",
-        tiny_model("llama"),
-        parallel_data(shared, 16),
-        out,
-        max_steps=4,
-        eval_steps=2,
-        save_steps=2,
-    )
+    other = steps_recipe(tmp_path / "other.yaml", tiny_model("llama"), shared, out, 16, 4, 2)
     with pytest.raises(TuneRecipeError, match="finished run of a different recipe"):
         run_recipe(load_tune_recipe(other), models_dir=None)
