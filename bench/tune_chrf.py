@@ -161,9 +161,12 @@ def run_chrf(args: argparse.Namespace, root: Path, data: Path) -> None:
     started = time.perf_counter()
     summary = run_recipe(recipe, models, callbacks=[WallClockStop(args.train_minutes * 60)])
     train_s = time.perf_counter() - started
-    exporter = Exporter(recipe.output, models_dir=models, quants=["q4_1"], outtype="f16")
-    result = exporter.run()
-    register(result, exporter, models, TUNED, replace=True)
+    export_s = 0.0  # a rerun with the same --work finds the run finished and the model registered
+    if f"{TUNED}-q4_1" not in {m.name for m in ModelStore(models).manifests()}:
+        exporter = Exporter(recipe.output, models_dir=models, quants=["q4_1"], outtype="f16")
+        result = exporter.run()
+        register(result, exporter, models, TUNED, replace=True)
+        export_s = result.wall_s
 
     env = {**os.environ, "AGADIR_HOME": str(home), "AGADIR_LLAMACPP__THREADS": str(args.threads)}
     env.pop("AGADIR_CONFIG", None)
@@ -184,7 +187,7 @@ def run_chrf(args: argparse.Namespace, root: Path, data: Path) -> None:
         f"{summary.wall_s:.0f} s training ({train_s:.0f} s with base load), "
         f"{summary.tokens_per_s:.0f} tokens/s on 2 CPU cores (nice 19, shared); "
         f"train loss {summary.first_loss} → {summary.last_loss}, "
-        f"eval loss {summary.eval_loss}. Export + q4_1: {result.wall_s:.0f} s. "
+        f"eval loss {summary.eval_loss}. Export + q4_1: {export_s:.0f} s. "
         f"Eval ({args.samples} DEV samples per direction, both models): {eval_s:.0f} s. "
         f"Training rows equal to an eval source: {overlap}.\n"
     )
