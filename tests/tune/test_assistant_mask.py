@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,9 +66,12 @@ def test_trl_labels_are_minus_100_off_the_replies_and_the_loss_follows(
         activation_checkpointing=False,
     )
     trainer = SFTTrainer(
-        model=model, args=config, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
+        model=model,
+        args=config,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,  # type: ignore[arg-type]
     )
-    prepared = trainer.train_dataset
+    prepared: Any = trainer.train_dataset
     for row, ready in zip(rows, prepared, strict=True):
         n = len(ready["input_ids"])  # TRL may truncate to max_length
         assert ready["input_ids"] == row["input_ids"][:n]
