@@ -9,6 +9,10 @@ served by one `agadir serve` and asked, alternately, for the same greedy chats.
 
 Usage: python bench/bench_tune.py [--reps 5] [--max-tokens 96] [--threads 2] [--work DIR]
 Prints Markdown tables and writes docs/img/tune_export.png.
+
+``--mode chrf`` measures instead the headline figure, chrF++ before vs after a short Darija LoRA
+(bench/tune_chrf.py): python bench/bench_tune.py --mode chrf [--train-minutes 10] [--steps 40]
+[--samples 20]; it writes docs/img/tune_chrf.png.
 """
 
 from __future__ import annotations
@@ -129,7 +133,18 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--mode", choices=["export", "chrf"], default="export")
+    parser.add_argument("--train-minutes", type=float, default=10.0, help="chrf: wall budget")
+    parser.add_argument("--steps", type=int, default=40, help="chrf: LR schedule length")
+    parser.add_argument("--lr", type=float, default=2e-3, help="chrf: learning rate")
+    parser.add_argument("--examples", type=int, default=2000, help="chrf: TRAIN rows/direction")
+    parser.add_argument("--samples", type=int, default=20, help="chrf: DEV samples/direction")
     args = parser.parse_args()
+    if args.mode == "chrf":
+        from tune_chrf import run_chrf
+
+        run_chrf(args, ROOT, shared_data())
+        return
 
     from agadir.models.packaged import PACKAGED_MODELS
     from agadir.models.store import ModelStore

@@ -129,7 +129,10 @@ def write_recipe(path: Path, base: Path | str, data: str, output: Path, **train:
     block = "\n".join(f"  {k}: {'null' if v is None else v}" for k, v in settings.items())
     path.write_text(
         f"name: test\nbase: {base}\nmethod: lora\ndevice: cpu\noutput: {output}\n"
-        f"data:\n{data}\nlora:\n  r: 8\n  alpha: 16\n  dropout: 0.0\ntrain:\n{block}\n",
+        f"data:\n{data}\nlora:\n  r: 8\n  alpha: 16\n  dropout: 0.0\ntrain:\n{block}\n"
+        # the bare text as prompt: with the 600-token test BPE, the default English instruction
+        # alone fills max_length and would push every reply out of the (assistant-only) loss
+        "templates:\n  default: '{text}'\n",
         encoding="utf-8",
     )
     return path
@@ -141,3 +144,15 @@ def parallel_data(shared: Path, n: int = 64) -> str:
         f"  - kind: parallel\n    path: {src}\n    source: ary_Arab\n    target: zgh_Tfng\n"
         f"    max_examples: {n}"
     )
+
+
+def steps_recipe(
+    path: Path, base: Path, shared: Path, out: Path, n: int, steps: int, every: int | None = None
+) -> Path:
+    """`write_recipe` on ``n`` parallel prompts for ``steps`` steps, evaluating and saving
+    every ``every`` steps (at the end when None)."""
+    every = every or steps
+    return write_recipe(
+        path, base, parallel_data(shared, n), out, max_steps=steps, eval_steps=every,
+        save_steps=every,
+    )  # fmt: skip

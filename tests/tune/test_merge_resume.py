@@ -13,7 +13,7 @@ import pytest
 from agadir.tune.merge import adapted_model, merged_model
 from agadir.tune.recipe import load_tune_recipe
 from agadir.tune.run import run_recipe
-from tests.tune.conftest import ROOT, parallel_data, write_recipe
+from tests.tune.conftest import ROOT, steps_recipe
 
 # Trains as the recipe says and SIGKILLs itself right after the first checkpoint is written.
 KILLER = """
@@ -36,15 +36,7 @@ def finished_run(
     tiny_model: Callable[[str], Path], shared: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     folder = tmp_path_factory.mktemp("merge")
-    recipe = write_recipe(
-        folder / "r.yaml",
-        tiny_model("llama"),
-        parallel_data(shared, 16),
-        folder / "run",
-        max_steps=6,
-        eval_steps=6,
-        save_steps=6,
-    )
+    recipe = steps_recipe(folder / "r.yaml", tiny_model("llama"), shared, folder / "run", 16, 6)
     run_recipe(load_tune_recipe(recipe), models_dir=None)
     return folder / "run"
 
@@ -64,15 +56,7 @@ def test_killed_run_resumes_to_the_same_step_count(
     tiny_model: Callable[[str], Path], shared: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    recipe = write_recipe(
-        tmp_path / "r.yaml",
-        tiny_model("llama"),
-        parallel_data(shared, 32),
-        out,
-        max_steps=8,
-        eval_steps=4,
-        save_steps=4,
-    )
+    recipe = steps_recipe(tmp_path / "r.yaml", tiny_model("llama"), shared, out, 32, 8, 4)
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
     killed = subprocess.run([sys.executable, "-c", KILLER, str(recipe)], env=env, timeout=600)
     assert killed.returncode == -9  # died by SIGKILL after writing checkpoint-4

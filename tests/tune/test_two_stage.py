@@ -67,6 +67,8 @@ def test_stage_one_moves_only_new_embedding_rows(
     out = tmp_path / "run"
     steps = "max_steps: 6\n    learning_rate: 0.05\n    batch_size: 4\n    max_length: 64\n"
     steps += "    eval_steps: 3\n    save_steps: 3\n    early_stop_patience: null"
+    # stage 2's prompts fill 64 test-BPE tokens, which would leave no reply in a reply-only loss
+    steps += "\n    assistant_only_loss: false"
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
         f"name: two-stage\nbase: {folder}\nmethod: lora\ndevice: cpu\noutput: {out}\n"

@@ -59,12 +59,17 @@ DataSpec = Annotated[ChatData | ParallelData | CorpusData, Field(discriminator="
 
 
 class LoraSpec(_Strict):
-    """Adapter shape; ``target_modules: all-linear`` covers attention and MLP (experts too)."""
+    """Adapter shape; ``target_modules: all-linear`` covers attention and dense MLPs.
+
+    ``experts`` adds adapters on an MoE model's fused expert weights (`agadir.tune.lora_targets`);
+    ``dropout`` left out is 0.05, or 0 when experts are targeted (PEFT cannot drop out there).
+    """
 
     r: int = Field(default=8, ge=1)
     alpha: int = Field(default=16, ge=1)
-    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    dropout: float | None = Field(default=None, ge=0.0, lt=1.0)
     target_modules: str | list[str] = "all-linear"
+    experts: bool = True
 
 
 class TrainSpec(_Strict):
@@ -83,6 +88,9 @@ class TrainSpec(_Strict):
     save_steps: int = Field(default=50, ge=1)
     early_stop_patience: int | None = Field(default=3, ge=1)
     warmup_steps: int = Field(default=0, ge=0)
+    # chat and parallel data: loss on assistant turns only (prompts, system and user turns get
+    # label -100); ignored for raw text (cpt, embeddings). See `agadir.tune.assistant_mask`.
+    assistant_only_loss: bool = True
 
 
 class EmbeddingStage(_Strict):

@@ -1,7 +1,8 @@
 """One tuning run: load the base and data, train with TRL's SFTTrainer, write the results.
 
 The run folder (``recipe.output``) holds ``checkpoints/`` (resumable: a rerun of the same recipe
-continues from the last one after a kill), ``final/`` (the adapter, or the whole model for
+continues from the last one after a kill; a rerun of a finished run trains nothing, see
+`agadir.tune.summary`), ``final/`` (the adapter, or the whole model for
 ``full`` / ``cpt``, plus the tokenizer), ``recipe.yaml`` as resolved, ``data_report.json`` (counts
 and every bad line), ``loss.png`` and ``summary.json``.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +21,14 @@ from rich.console import Console
 from agadir.tune.deps import require_tune_extra
 from agadir.tune.errors import TuneRecipeError, TuneUnavailableError
 from agadir.tune.recipe import TuneRecipe
+from agadir.tune.summary import RunSummary, finished_summary
 
+LORA_METHODS = ("lora", "qlora")
 # Used only when the base's tokenizer carries none (e.g. a bare BPE): ChatML-shaped turns.
 FALLBACK_CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-
-
-@dataclass
-class RunSummary:
-    steps: int
-    train_loss: float | None
-    eval_loss: float | None
-    first_loss: float | None
-    last_loss: float | None
-    tokens_per_s: float
-    wall_s: float
-    resumed_from: str | None
-    stopped_early: bool
-    output: str
 
 
 def resolve_device(requested: str, method: str) -> str:
@@ -110,20 +98,6 @@ def _config(recipe: TuneRecipe, device: str, checkpoints: Path) -> Any:
     )
 
 
-def _peft_config(recipe: TuneRecipe) -> Any:
-    if recipe.method not in ("lora", "qlora"):
-        return None
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=recipe.lora.r,
-        lora_alpha=recipe.lora.alpha,
-        lora_dropout=recipe.lora.dropout,
-        target_modules=recipe.lora.target_modules,
-        task_type="CAUSAL_LM",
-    )
-
-
 def resolved_yaml(recipe: TuneRecipe) -> str:
     """The recipe as it will run (defaults filled, paths absolute): printed and saved."""
     return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
@@ -146,6 +120,7 @@ def run_recipe(
     from agadir.tune.base import load_base
     from agadir.tune.curves import write_curves
     from agadir.tune.data import load_split
+    from agadir.tune.lora_targets import lora_config
     from agadir.tune.progress import RichProgressCallback
 
     console = console or Console(stderr=True)
@@ -154,8 +129,16 @@ def run_recipe(
 
         recipe = run_embedding_stage(recipe, models_dir, console, run_recipe)
     disable_progress_bar()  # per-map bars of `datasets` would interleave with ours
-    device = resolve_device(recipe.device, recipe.method)
     out = recipe.output
+    done = finished_summary(out, resolved_yaml(recipe))
+    if done is not None:
+        console.print(
+            f"run already finished in {out} ({done.steps} steps; final/ and summary.json written): "
+            "nothing to train. Export it with `agadir tune export`, or delete the folder (or set "
+            "another `output`) to train again."
+        )
+        return done
+    device = resolve_device(recipe.device, recipe.method)
     out.mkdir(parents=True, exist_ok=True)
     (out / "recipe.yaml").write_text(resolved_yaml(recipe), encoding="utf-8")
 
@@ -200,13 +183,30 @@ def run_recipe(
         extra.append(
             EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stop_patience)
         )
+    train_rows, eval_rows = split.train, split.eval
+    if recipe.train.assistant_only_loss and recipe.method not in ("cpt", "embeddings"):
+        from agadir.tune.assistant_mask import masked_examples
+
+        length = recipe.train.max_length
+        train_rows, cut = masked_examples(base.tokenizer, train_rows, length)
+        eval_rows, eval_cut = masked_examples(base.tokenizer, eval_rows, length)
+        console.print("loss on assistant turns only (train.assistant_only_loss)")
+        if cut + eval_cut:
+            data_report = out / "data_report.json"
+            counts = json.loads(data_report.read_text(encoding="utf-8"))
+            counts["dropped_reply_after_max_length"] = cut + eval_cut
+            data_report.write_text(json.dumps(counts, ensure_ascii=False, indent=2), "utf-8")
+            console.print(
+                f"[yellow]{cut + eval_cut} examples dropped: their reply starts after "
+                f"train.max_length ({length}) tokens[/]"
+            )
     trainer = SFTTrainer(
         model=base.model,
         args=_config(recipe, device, checkpoints),
-        train_dataset=Dataset.from_list(split.train),
-        eval_dataset=Dataset.from_list(split.eval),
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(eval_rows),
         processing_class=base.tokenizer,
-        peft_config=_peft_config(recipe),
+        peft_config=lora_config(recipe.lora, base.model) if recipe.method in LORA_METHODS else None,
         callbacks=extra,
     )
     trainer.remove_callback(PrinterCallback)  # the rich bar replaces its raw dict lines
@@ -235,5 +235,5 @@ def run_recipe(
         stopped_early=trainer.state.global_step < max_steps,
         output=str(out),
     )
-    (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2), encoding="utf-8")
+    summary.write(out)
     return summary
