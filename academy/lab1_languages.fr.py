@@ -22,7 +22,6 @@
 # entraînements).
 
 # %%
-import argparse
 import json
 import random
 import sys
@@ -38,7 +37,7 @@ from labkit import REPO, new_lab, shared_data
 sys.path.insert(0, str(REPO / "scripts"))
 from lid_data import shared_split
 from lid_eval import f1_report, predict
-from train_lid import to_model, train_model
+from train_lid import parser, to_model, train_model
 
 from agadir.lang import identify_batch
 from agadir.lang.labels import LABELS
@@ -148,17 +147,7 @@ def per_label(rows, n, leave_out=None):
     return rows.subset([i in chosen for i in range(len(rows))])
 
 
-settings = argparse.Namespace(
-    bits=16,
-    l2=1e-6,
-    iters=60,
-    words=1,
-    class_power=0.5,
-    model="ensemble",
-    nb_weight=0.5,
-    alpha=0.05,
-    no_crops=False,
-)
+settings = parser().parse_args(["--bits", "16", "--iters", "60"])
 subset = per_label(train, 200)
 small = to_model(*train_model(subset, settings), settings)
 small_pred, _ = predict(small, dev.texts)

@@ -92,7 +92,9 @@ def fit(  # type: ignore[no-untyped-def]
     return res.x[: d * k].reshape(d, k), res.x[d * k :]
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
+    """The training options with their defaults; the academy's lab 1 starts from these too, so a
+    new option never leaves its settings incomplete."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=default_data())
     ap.add_argument("--bits", type=int, default=18)
@@ -133,7 +135,11 @@ def main() -> None:
     ap.add_argument("--loso", action="store_true", help="leave-one-source-out report only")
     ap.add_argument("--loso-iters", type=int, default=100)
     ap.add_argument("--loso-all", action="store_true", help="LOSO for every script, not Arabic")
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = parser().parse_args()
     if args.data.name == "lid":  # the old --data pointed at the lid folder itself
         args.data = args.data.parent
 
