@@ -28,7 +28,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from git_baseline import committed_file  # noqa: E402
 from lid_data import Rows, crops, default_data, doda_translit, shared_split  # noqa: E402
 from lid_eval import ece, f1_report, label_f1, predict  # noqa: E402
 from lid_plots import calibration_png, confusion_png  # noqa: E402
@@ -81,12 +81,8 @@ HAND: list[tuple[str, str]] = [
 def main_model(ref: str) -> LidModel | None:
     """The LID artefact committed on git ``ref``, written to bench/out/."""
     path = OUT / f"lid_model_{ref.replace('/', '_')}.npz"
-    try:
-        blob = subprocess.run(
-            ["git", "show", f"{ref}:src/agadir/lang/lid_model.npz"],
-            cwd=ROOT, check=True, capture_output=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
+    blob = committed_file(ref, "src/agadir/lang/lid_model.npz")
+    if blob is None:
         return None
     OUT.mkdir(parents=True, exist_ok=True)
     path.write_bytes(blob)
@@ -97,14 +93,11 @@ def main_model(ref: str) -> LidModel | None:
 def markers_of(ref: str) -> Iterator[None]:
     """Score with the marker-word lists committed on ``ref`` (the baseline artefact was
     trained with them; the shared marker features depend on the lists, not on the weights)."""
-    try:
-        source = subprocess.run(
-            ["git", "show", f"{ref}:src/agadir/lang/lid_markers.py"],
-            cwd=ROOT, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
+    blob = committed_file(ref, "src/agadir/lang/lid_markers.py")
+    if blob is None:
         yield
         return
+    source = blob.decode("utf-8")
     scope: dict[str, object] = {"__name__": "baseline_markers"}
     exec(compile(source, f"{ref}:lid_markers.py", "exec"), scope)  # our own file at ``ref``
     theirs = scope.get("MARKERS")

@@ -24,7 +24,6 @@ import csv
 import importlib
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from build_translit_lexicon import doda_words  # noqa: E402
+from git_baseline import committed_file  # noqa: E402
 from lid_data import default_data  # noqa: E402
 
 from agadir.lang.arabizi import arabizi_to_arabic  # noqa: E402
@@ -84,12 +84,8 @@ def baseline_module(ref: str) -> ModuleType | None:
     pkg.mkdir(parents=True, exist_ok=True)
     (pkg / "__init__.py").write_text("", encoding="utf-8")
     for file in _BASE_FILES:
-        try:
-            blob = subprocess.run(
-                ["git", "show", f"{ref}:src/agadir/lang/{file}"],
-                cwd=ROOT, check=True, capture_output=True,
-            ).stdout  # fmt: skip
-        except (OSError, subprocess.CalledProcessError):
+        blob = committed_file(ref, f"src/agadir/lang/{file}")
+        if blob is None:
             if file == "arabizi.py":
                 return None
             continue
