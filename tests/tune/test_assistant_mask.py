@@ -93,3 +93,48 @@ def test_trl_labels_are_minus_100_off_the_replies_and_the_loss_follows(
     torch.testing.assert_close(masked, per_token[on_replies].mean())
     assert int(on_replies.sum()) < int((full_labels[:, 1:] != -100).sum())
     assert abs(float(masked) - float(full)) > 1e-3  # the prompt tokens no longer count
+
+
+def test_lora_on_plain_text_trains_on_every_token(
+    tiny_model: Callable[[str], Path], shared: Path, tmp_path: Path
+) -> None:
+    """A LoRA run on corpus text (stage 2 of a tokenizer extension, or continued pretraining by
+    LoRA) keeps the default `assistant_only_loss: true`: text rows have no turns, so the loss is
+    on every token instead of the run failing on rows without `messages`."""
+    import json
+
+    from agadir.tune.recipe import load_tune_recipe
+    from agadir.tune.run import run_recipe
+    from tests.tune.conftest import write_recipe
+
+    lines = [
+        line.split("\t")[1]
+        for line in (shared / "lid" / "train.tsv").read_text(encoding="utf-8").splitlines()
+        if line.startswith("zgh_Tfng\t")
+    ][:40]
+    shard = tmp_path / "corpus" / "data" / "zgh_Tfng" / "part-0.jsonl"
+    shard.parent.mkdir(parents=True)
+    shard.write_text("".join(json.dumps({"text": t}) + "\n" for t in lines), encoding="utf-8")
+    out = tmp_path / "run"
+    data = f"  - kind: corpus\n    path: {tmp_path / 'corpus'}"
+    recipe = write_recipe(tmp_path / "r.yaml", tiny_model("llama"), data, out, max_steps=2)
+    summary = run_recipe(load_tune_recipe(recipe), models_dir=None)
+    assert summary.steps == 2
+    assert (out / "final" / "adapter_config.json").exists()
+
+
+def test_lora_recipe_mixing_text_and_turns_is_refused(tmp_path: Path) -> None:
+    from agadir.tune.errors import TuneRecipeError
+    from agadir.tune.recipe import load_tune_recipe
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "name: x\nbase: b\nmethod: lora\noutput: o\ndata:\n  - kind: corpus\n    path: corp\n"
+        "  - kind: chat\n    path: c.jsonl\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TuneRecipeError, match="split them into two runs"):
+        load_tune_recipe(recipe)
+    recipe.write_text(recipe.read_text().replace("method: lora", "method: full"))
+    with pytest.raises(TuneRecipeError, match="use method 'cpt'"):
+        load_tune_recipe(recipe)

@@ -149,9 +149,16 @@ def load_tune_recipe(path: Path) -> TuneRecipe:
         raise TuneRecipeError(
             f"recipe {path}: method {recipe.method!r} reads only data of kind 'corpus'"
         )
-    if not raw_text and any(d.kind == "corpus" for d in recipe.data):
+    corpus = [d.kind == "corpus" for d in recipe.data]
+    if recipe.method == "full" and any(corpus):
         raise TuneRecipeError(
             f"recipe {path}: data of kind 'corpus' is raw text; use method 'cpt' for it"
+        )
+    if recipe.method in ("lora", "qlora") and any(corpus) and not all(corpus):
+        # one run learns either raw text (every token) or turns (the replies): not both
+        raise TuneRecipeError(
+            f"recipe {path}: a LoRA run reads either data of kind 'corpus' (LoRA continued "
+            "pretraining) or chat/parallel data; split them into two runs"
         )
     if recipe.embedding_stage is not None and recipe.method not in ("lora", "qlora"):
         raise TuneRecipeError(

@@ -184,7 +184,8 @@ def run_recipe(
             EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stop_patience)
         )
     train_rows, eval_rows = split.train, split.eval
-    if recipe.train.assistant_only_loss and recipe.method not in ("cpt", "embeddings"):
+    chat = all("messages" in row for row in (*train_rows, *eval_rows))
+    if recipe.train.assistant_only_loss and recipe.method not in ("cpt", "embeddings") and chat:
         from agadir.tune.assistant_mask import masked_examples
 
         length = recipe.train.max_length
@@ -200,6 +201,9 @@ def run_recipe(
                 f"[yellow]{cut + eval_cut} examples dropped: their reply starts after "
                 f"train.max_length ({length}) tokens[/]"
             )
+    elif recipe.train.assistant_only_loss and recipe.method not in ("cpt", "embeddings"):
+        # plain text (corpus data) has no turns to single out: every token is the target
+        console.print("loss on every token: this run's data has plain-text rows, not turns")
     trainer = SFTTrainer(
         model=base.model,
         args=_config(recipe, device, checkpoints),
