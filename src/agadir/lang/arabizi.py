@@ -270,6 +270,8 @@ def _expansions(
         expansions = [(1, ch, -5.0)]
     if doda and pos == 0 and ch in _INITIAL_VOWEL and not word.startswith("ou"):
         expansions = _INITIAL_VOWEL[ch]
+    if doda and ch == "2":
+        expansions = _hamza_seats(word, pos)
     if _is_short_vowel(word, pos):
         expansions = [
             (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)
@@ -285,6 +287,27 @@ def _expansions(
     if pos > 0 and word[pos - 1] == ch and doubled and ch.lower() not in "aeiou":
         expansions.append((1, "", -0.1))
     return expansions
+
+
+def _hamza_seats(word: str, pos: int) -> list[tuple[int, str, float]]:
+    """Readings of a ``2`` (hamza): its seat follows the vowels around it, as Arabic spells it.
+
+    ``i`` before or after seats it on ي (``ra2is`` رئيس, ``as2ila`` أسئلة, ``di2b`` ذئب), ``o``
+    or ``u`` on و (``so2al`` سؤال, ``mo2kharan`` مؤخرا), an initial one on an alef (``2ifri``
+    إفريقيا, ``2oroppa`` أوروبا); elsewhere ء and أ are left to the LM, with ئ after a long
+    ``a`` (رسائل) as a third reading. ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
+    """
+    before = word[pos - 1 : pos].lower()
+    after = word[pos + 1 : pos + 2].lower()
+    if pos == 0:
+        return [(1, "إ", 0.0), (1, "أ", -1.0)] if after == "i" else [(1, "أ", 0.0), (1, "ء", -1.0)]
+    if pos == len(word) - 1:
+        return [(1, "ء", 0.0), (1, "أ", 0.0), *([(1, "ئ", -0.5)] if before == "i" else [])]
+    if "i" in (before, after):
+        return [(1, "ئ", 0.0), (1, "ء", -1.0), (1, "أ", -1.0)]
+    if before in ("o", "u") or after in ("o", "u"):
+        return [(1, "ؤ", 0.0), (1, "ء", -1.0), (1, "أ", -1.0)]
+    return [(1, "ء", 0.0), (1, "أ", 0.0), *([(1, "ئ", -0.5)] if before == "a" else [])]
 
 
 def _is_short_vowel(word: str, pos: int) -> bool:

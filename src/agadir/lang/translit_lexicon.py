@@ -17,8 +17,9 @@ Packaged as ``translit_lexicon.npz`` and rebuilt by `scripts/build_translit_lexi
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -31,6 +32,9 @@ MAX_PHRASE = 3
 #: DODa's loanword letters -> the plain letters most Darija text writes instead (پ ڤ ڭ گ ->
 #: ب ف ك ك). The word counts and the character LM see the plain form.
 PLAIN_LETTERS = str.maketrans("پڤڭگ", "بفكك")
+#: The prior's key: plain letters, and the hamza seats on alef read as a bare alef (أ إ آ ->
+#: ا), which Darija writers often leave out (اخرى / أخرى) and Arabizi never marks.
+PRIOR_KEY = str.maketrans("پڤڭگأإآ", "بفككااا")
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,17 @@ class Lexicon:
         hit = self.entries.get(latin) or self.entries.get(latin.lower())
         return hit[1] if hit else 0
 
+    @cached_property
+    def _key_counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for word, count in self.vocab.items():
+            counts[word.translate(PRIOR_KEY)] += count
+        return dict(counts)
+
     def prior(self, arabic: str) -> float:
         """Log-prior bonus of an Arabic spelling: ``log(1 + count)`` (0 if unknown), the count
-        of the spelling itself or else of its plain-letter form (`PLAIN_LETTERS`)."""
-        count = self.vocab.get(arabic) or self.vocab.get(arabic.translate(PLAIN_LETTERS), 0)
-        return math.log1p(count)
+        of every known spelling with the same `PRIOR_KEY` form (plain letters, bare alef)."""
+        return math.log1p(self._key_counts.get(arabic.translate(PRIOR_KEY), 0))
 
 
 @lru_cache(maxsize=1)
