@@ -88,3 +88,9 @@ def test_word_prior_reads_hamza_on_alef_as_alef() -> None:
         == lexicon.prior("أخرى")
         > Lexicon({}, {"أخرى": 3}, frozenset()).prior("أخرى")
     )
+
+
+def test_word_prior_backs_a_final_alef_with_alef_maqsura_counts() -> None:
+    """``3la``: the count of على backs the reading علا (DODa writes ا) against علة."""
+    lexicon = Lexicon({}, {"على": 5}, frozenset())
+    assert lexicon.prior("علا") == lexicon.prior("على") > lexicon.prior("علة") == 0

@@ -32,9 +32,13 @@ MAX_PHRASE = 3
 #: DODa's loanword letters -> the plain letters most Darija text writes instead (پ ڤ ڭ گ ->
 #: ب ف ك ك). The word counts and the character LM see the plain form.
 PLAIN_LETTERS = str.maketrans("پڤڭگ", "بفكك")
-#: The prior's key: plain letters, and the hamza seats on alef read as a bare alef (أ إ آ ->
-#: ا), which Darija writers often leave out (اخرى / أخرى) and Arabizi never marks.
-PRIOR_KEY = str.maketrans("پڤڭگأإآ", "بفككااا")
+#: The prior's key: plain letters, the hamza seats on alef read as a bare alef (أ إ آ -> ا),
+#: which Darija writers often leave out (اخرى / أخرى) and Arabizi never marks, and alef
+#: maqsura as alef: the count of على backs the reading علا of ``3la``, whose ة reading it must
+#: beat, while the output keeps the ا that DODa's Darija spelling writes. Letters Arabizi also
+#: merges (ث ذ -> ت د) are not folded: they helped the held-out TRAIN check a little, but
+#: the count of a stray ثة turned the common ``tta`` تا into تة (docs/benchmarks.md).
+PRIOR_KEY = str.maketrans("پڤڭگأإآى", "بفككاااا")
 
 
 @dataclass(frozen=True)
