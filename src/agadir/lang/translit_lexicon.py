@@ -17,7 +17,7 @@ Packaged as ``translit_lexicon.npz`` and rebuilt by `scripts/build_translit_lexi
 from __future__ import annotations
 
 import math
-from collections import Counter
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -39,6 +39,7 @@ PLAIN_LETTERS = str.maketrans("پڤڭگ", "بفكك")
 #: merges (ث ذ -> ت د) are not folded: they helped the held-out TRAIN check a little, but
 #: the count of a stray ثة turned the common ``tta`` تا into تة (docs/benchmarks.md).
 PRIOR_KEY = str.maketrans("پڤڭگأإآى", "بفككاااا")
+_FOLDED_WORD = re.compile("[^\n]*[پڤڭگأإآى][^\n]*")
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,14 @@ class Lexicon:
 
     @cached_property
     def _key_counts(self) -> dict[str, int]:
-        counts: Counter[str] = Counter()
-        for word, count in self.vocab.items():
-            counts[word.translate(PRIOR_KEY)] += count
-        return dict(counts)
+        # Only the words with a folded letter are re-counted (found by one regex pass): a
+        # translate per word was most of a cold first pass. Lookups are by key, so a word's
+        # own entry left under its unfolded spelling is never read.
+        counts = dict(self.vocab)
+        for word in _FOLDED_WORD.findall("\n".join(self.vocab)):
+            key = word.translate(PRIOR_KEY)
+            counts[key] = counts.get(key, 0) + self.vocab[word]
+        return counts
 
     def prior(self, arabic: str) -> float:
         """Log-prior bonus of an Arabic spelling: ``log(1 + count)`` (0 if unknown), the count
