@@ -71,6 +71,7 @@ def test_memoised_lm_scores_equal_direct_ones() -> None:
         ("bi2a", "بيئة"),  # i next to it: on ي
         ("jaza2ir", "جزائر"),
         ("2insan", "إنسان"),  # initial: on an alef, below it before i
+        ("l2injil", "لإنجيل"),  # after a leading article or l-: the stem's initial hamza
         ("DDaw2", "الضوء"),  # final after a vowel letter: on the line
     ],
 )

@@ -289,17 +289,22 @@ def _expansions(
     return expansions
 
 
+#: Leading letters after which a ``2`` starts the stem: the article or ``l-`` "to, for".
+_ARTICLES = frozenset({"l", "al", "el", "ll", "lil", "lel"})
+
+
 def _hamza_seats(word: str, pos: int) -> list[tuple[int, str, float]]:
     """Readings of a ``2`` (hamza): its seat follows the vowels around it, as Arabic spells it.
 
     ``i`` before or after seats it on ي (``ra2is`` رئيس, ``as2ila`` أسئلة, ``di2b`` ذئب), ``o``
-    or ``u`` on و (``so2al`` سؤال, ``mo2kharan`` مؤخرا), an initial one on an alef (``2ifri``
-    إفريقيا, ``2oroppa`` أوروبا); elsewhere ء and أ are left to the LM, with ئ after a long
-    ``a`` (رسائل) as a third reading. ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
+    or ``u`` on و (``so2al`` سؤال, ``mo2kharan`` مؤخرا), one that starts the word or follows a
+    leading article or ``l-`` on an alef (``2ifri`` إفريقيا, ``2oroppa`` أوروبا, ``l2itisal``
+    لإتصال, ``lil2asaf`` للأسف); elsewhere ء and أ are left to the LM, with ئ after a long ``a``
+    (رسائل) as a third reading. ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
     """
     before = word[pos - 1 : pos].lower()
     after = word[pos + 1 : pos + 2].lower()
-    if pos == 0:
+    if pos == 0 or word[:pos].lower() in _ARTICLES:
         return [(1, "إ", 0.0), (1, "أ", -1.0)] if after == "i" else [(1, "أ", 0.0), (1, "ء", -1.0)]
     if pos == len(word) - 1:
         return [(1, "ء", 0.0), (1, "أ", 0.0), *([(1, "ئ", -0.5)] if before == "i" else [])]
