@@ -296,11 +296,11 @@ _ARTICLES = frozenset({"l", "al", "el", "ll", "lil", "lel"})
 def _hamza_seats(word: str, pos: int) -> list[tuple[int, str, float]]:
     """Readings of a ``2`` (hamza): its seat follows the vowels around it, as Arabic spells it.
 
-    ``i`` before or after seats it on ي (``ra2is`` رئيس, ``as2ila`` أسئلة, ``di2b`` ذئب), ``o``
-    or ``u`` on و (``so2al`` سؤال, ``mo2kharan`` مؤخرا), one that starts the word or follows a
-    leading article or ``l-`` on an alef (``2ifri`` إفريقيا, ``2oroppa`` أوروبا, ``l2itisal``
-    لإتصال, ``lil2asaf`` للأسف); elsewhere ء and أ are left to the LM, with ئ after a long ``a``
-    (رسائل) as a third reading. ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
+    ``i`` before or after seats it on ي (``ra2is`` رئيس, ``bi2a`` بيئة), ``o`` or ``u`` on و
+    (``so2al`` سؤال, ``mas2oul`` مسؤول), one that starts the word or follows a leading article
+    or ``l-`` on an alef (``2insan`` إنسان, ``l2injil`` لإنجيل, ``l2amr`` لأمر); elsewhere ء and
+    أ are left to the LM, with ئ after a long ``a`` (``jaza2ir`` جزائر) as a third reading.
+    ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
     """
     before = word[pos - 1 : pos].lower()
     after = word[pos + 1 : pos + 2].lower()
