@@ -91,12 +91,17 @@ def arabic_vocab(
 
 
 def doda_words(data: Path) -> Counter[str]:
-    """Latin word counts of the DODa Arabizi training sentences."""
+    """Latin word counts of the DODa Arabizi training sentences.
+
+    A word counts if it has a letter: words that start with a digit letter (``3la``, ``7na``,
+    ``9bel``) are words, and were left out when only a leading letter counted.
+    """
     counts: Counter[str] = Counter()
     path = data / "parallel" / "doda_ary_Latn-eng_Latn.train.tsv"
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            counts.update(t for t in _TOKEN.findall(row["ary_Latn"]) if t[:1].isalpha())
+            tokens = _TOKEN.findall(row["ary_Latn"])
+            counts.update(t for t in tokens if any(c.isalpha() for c in t))
     return counts
 
 

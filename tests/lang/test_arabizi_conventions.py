@@ -62,3 +62,36 @@ def test_memoised_lm_scores_equal_direct_ones() -> None:
             direct = lm._logprob(char, history)
             assert lm.logprob(char, history) == direct
             assert lm.logprob(char, history) == direct  # second call: from the memo
+
+
+@pytest.mark.parametrize(
+    ("arabizi", "arabic"),
+    [
+        ("mas2oul", "مسؤول"),  # o/u next to the hamza: on و
+        ("bi2a", "بيئة"),  # i next to it: on ي
+        ("jaza2ir", "جزائر"),
+        ("2insan", "إنسان"),  # initial: on an alef, below it before i
+        ("l2injil", "لإنجيل"),  # after a leading article or l-: the stem's initial hamza
+        ("DDaw2", "الضوء"),  # final after a vowel letter: on the line
+    ],
+)
+def test_hamza_seat_follows_the_vowels_around_it(arabizi: str, arabic: str) -> None:
+    lm = load_lm()
+    assert _rule_candidates(arabizi, lm)[0][0] == arabic
+    assert "ئ" not in _rule_candidates("bi2a", lm, tanwin=False)[0][0]  # the LID text's rules
+
+
+def test_word_prior_reads_hamza_on_alef_as_alef() -> None:
+    """Arabizi never marks the hamza of أ/إ: a bare-alef reading gets the spelling's count."""
+    lexicon = Lexicon({}, {"أخرى": 3, "اخرى": 1}, frozenset())
+    assert (
+        lexicon.prior("اخرى")
+        == lexicon.prior("أخرى")
+        > Lexicon({}, {"أخرى": 3}, frozenset()).prior("أخرى")
+    )
+
+
+def test_word_prior_backs_a_final_alef_with_alef_maqsura_counts() -> None:
+    """``3la``: the count of على backs the reading علا (DODa writes ا) against علة."""
+    lexicon = Lexicon({}, {"على": 5}, frozenset())
+    assert lexicon.prior("علا") == lexicon.prior("على") > lexicon.prior("علة") == 0

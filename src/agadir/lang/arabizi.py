@@ -270,6 +270,8 @@ def _expansions(
         expansions = [(1, ch, -5.0)]
     if doda and pos == 0 and ch in _INITIAL_VOWEL and not word.startswith("ou"):
         expansions = _INITIAL_VOWEL[ch]
+    if doda and ch == "2":
+        expansions = _hamza_seats(word, pos)
     if _is_short_vowel(word, pos):
         expansions = [
             (step, ar, SHORT_VOWEL_DROP if step == 1 and not ar else pr)
@@ -285,6 +287,32 @@ def _expansions(
     if pos > 0 and word[pos - 1] == ch and doubled and ch.lower() not in "aeiou":
         expansions.append((1, "", -0.1))
     return expansions
+
+
+#: Leading letters after which a ``2`` starts the stem: the article or ``l-`` "to, for".
+_ARTICLES = frozenset({"l", "al", "el", "ll", "lil", "lel"})
+
+
+def _hamza_seats(word: str, pos: int) -> list[tuple[int, str, float]]:
+    """Readings of a ``2`` (hamza): its seat follows the vowels around it, as Arabic spells it.
+
+    ``i`` before or after seats it on ي (``ra2is`` رئيس, ``bi2a`` بيئة), ``o`` or ``u`` on و
+    (``so2al`` سؤال, ``mas2oul`` مسؤول), one that starts the word or follows a leading article
+    or ``l-`` on an alef (``2insan`` إنسان, ``l2injil`` لإنجيل, ``l2amr`` لأمر); elsewhere ء and
+    أ are left to the LM, with ئ after a long ``a`` (``jaza2ir`` جزائر) as a third reading.
+    ``e`` is no kasra in DODa's spelling (``mt2ekked`` متأكد).
+    """
+    before = word[pos - 1 : pos].lower()
+    after = word[pos + 1 : pos + 2].lower()
+    if pos == 0 or word[:pos].lower() in _ARTICLES:
+        return [(1, "إ", 0.0), (1, "أ", -1.0)] if after == "i" else [(1, "أ", 0.0), (1, "ء", -1.0)]
+    if pos == len(word) - 1:
+        return [(1, "ء", 0.0), (1, "أ", 0.0), *([(1, "ئ", -0.5)] if before == "i" else [])]
+    if "i" in (before, after):
+        return [(1, "ئ", 0.0), (1, "ء", -1.0), (1, "أ", -1.0)]
+    if before in ("o", "u") or after in ("o", "u"):
+        return [(1, "ؤ", 0.0), (1, "ء", -1.0), (1, "أ", -1.0)]
+    return [(1, "ء", 0.0), (1, "أ", 0.0), *([(1, "ئ", -0.5)] if before == "a" else [])]
 
 
 def _is_short_vowel(word: str, pos: int) -> bool:

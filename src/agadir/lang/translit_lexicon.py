@@ -17,8 +17,9 @@ Packaged as ``translit_lexicon.npz`` and rebuilt by `scripts/build_translit_lexi
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -31,6 +32,14 @@ MAX_PHRASE = 3
 #: DODa's loanword letters -> the plain letters most Darija text writes instead (پ ڤ ڭ گ ->
 #: ب ف ك ك). The word counts and the character LM see the plain form.
 PLAIN_LETTERS = str.maketrans("پڤڭگ", "بفكك")
+#: The prior's key: plain letters, the hamza seats on alef read as a bare alef (أ إ آ -> ا),
+#: which Darija writers often leave out (اخرى / أخرى) and Arabizi never marks, and alef
+#: maqsura as alef: the count of على backs the reading علا of ``3la``, whose ة reading it must
+#: beat, while the output keeps the ا that DODa's Darija spelling writes. Letters Arabizi also
+#: merges (ث ذ -> ت د) are not folded: they helped the held-out TRAIN check a little, but
+#: the count of a stray ثة turned the common ``tta`` تا into تة (docs/benchmarks.md).
+PRIOR_KEY = str.maketrans("پڤڭگأإآى", "بفككاااا")
+_FOLDED_WORD = re.compile("[^\n]*[پڤڭگأإآى][^\n]*")
 
 
 @dataclass(frozen=True)
@@ -51,11 +60,21 @@ class Lexicon:
         hit = self.entries.get(latin) or self.entries.get(latin.lower())
         return hit[1] if hit else 0
 
+    @cached_property
+    def _key_counts(self) -> dict[str, int]:
+        # Only the words with a folded letter are re-counted (found by one regex pass): a
+        # translate per word was most of a cold first pass. Lookups are by key, so a word's
+        # own entry left under its unfolded spelling is never read.
+        counts = dict(self.vocab)
+        for word in _FOLDED_WORD.findall("\n".join(self.vocab)):
+            key = word.translate(PRIOR_KEY)
+            counts[key] = counts.get(key, 0) + self.vocab[word]
+        return counts
+
     def prior(self, arabic: str) -> float:
         """Log-prior bonus of an Arabic spelling: ``log(1 + count)`` (0 if unknown), the count
-        of the spelling itself or else of its plain-letter form (`PLAIN_LETTERS`)."""
-        count = self.vocab.get(arabic) or self.vocab.get(arabic.translate(PLAIN_LETTERS), 0)
-        return math.log1p(count)
+        of every known spelling with the same `PRIOR_KEY` form (plain letters, bare alef)."""
+        return math.log1p(self._key_counts.get(arabic.translate(PRIOR_KEY), 0))
 
 
 @lru_cache(maxsize=1)
