@@ -85,3 +85,16 @@ def test_numpy_keys_equal_the_python_keys() -> None:
     hashes = [word_hash(fold_text(w)) for w in ("ديال", "في", "hello", "ⴰⵣⵓⵍ")] + [2**64 - 1, 0]
     got = word_keys(np.array(hashes, dtype=np.uint64)).tolist()
     assert got == [word_key(h) for h in hashes]
+
+
+def test_hash_probe_agrees_with_binary_search() -> None:
+    from agadir.lang.lid_weblex import lookup
+
+    keys, classes = web_table()
+    assert lookup(keys).tolist() == classes.tolist()  # every key found, in its own list
+    rng = np.random.default_rng(12)
+    probe = np.concatenate([rng.integers(0, 2**32, 50_000, dtype=np.uint32), keys[::7] + 1])
+    pos = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+    want = np.where(keys[pos] == probe, classes[pos], -1)
+    assert np.array_equal(lookup(probe), want)
+    assert lookup(np.zeros(0, dtype=np.uint32)).tolist() == []

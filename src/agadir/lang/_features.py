@@ -18,11 +18,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from agadir.lang import _batch_clean
+from agadir.lang import _batch_clean, _probe
 from agadir.lang._fold import fold_codes
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_OTHER, SCRIPT_TFNG
-from agadir.lang.lid_markers import marker_table
-from agadir.lang.lid_weblex import web_table, word_keys
+from agadir.lang.lid_markers import marker_probe
+from agadir.lang.lid_weblex import lookup, word_keys
 
 #: n-gram orders used by the model; the rebuild script and inference must agree.
 ORDERS: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -269,10 +269,9 @@ def _marker_buckets(
     h: npt.NDArray[np.uint64], rows: npt.NDArray[np.intp], shift: np.uint64
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Shared variety bucket and line of every word found in the marker table."""
-    hashes, classes = marker_table()
-    pos = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
-    hit = hashes[pos] == h
-    pseudo = classes[pos[hit]].astype(np.uint64) + np.uint64(0x6D61726B)  # "mark"
+    found = _probe.find(marker_probe(), h)
+    hit = found >= 0
+    pseudo = found[hit].astype(np.uint64) + np.uint64(0x6D61726B)  # "mark"
     return (((pseudo * _MIX) >> shift).astype(np.intp), rows[hit])
 
 
@@ -280,11 +279,9 @@ def _web_buckets(
     h: npt.NDArray[np.uint64], rows: npt.NDArray[np.intp], shift: np.uint64
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Shared list bucket and line of every word found in a web word list (`lid_weblex`)."""
-    keys, classes = web_table()
-    key = word_keys(h)
-    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-    hit = keys[pos] == key
-    pseudo = classes[pos[hit]].astype(np.uint64) + np.uint64(0x7765626C)  # "webl"
+    found = lookup(word_keys(h))
+    hit = found >= 0
+    pseudo = found[hit].astype(np.uint64) + np.uint64(0x7765626C)  # "webl"
     return (((pseudo * _MIX) >> shift).astype(np.intp), rows[hit])
 
 

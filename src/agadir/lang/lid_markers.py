@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from agadir.lang import _probe
 from agadir.lang._fold import fold_text
 
 # fmt: off
@@ -86,3 +87,12 @@ def marker_table() -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
     hashes = np.array([h for h, _ in unique], dtype=np.uint64)
     classes = np.array([c for _, c in unique], dtype=np.intp)
     return hashes, classes
+
+
+@lru_cache(maxsize=1)
+def marker_probe() -> _probe.ProbeTable:
+    """`marker_table` as a hash table (a probe per word is cheaper than a binary search).
+
+    Built from `marker_table`: whoever swaps `MARKERS` clears both caches.
+    """
+    return _probe.build(*marker_table())

@@ -29,6 +29,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from agadir.lang import _probe
 from agadir.lang.errors import LangModelError
 
 #: The lists in a fixed order: a hit in list ``i`` adds shared pseudo-word ``i``.
@@ -75,3 +76,15 @@ def web_table() -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.intp]]:
     classes = np.concatenate([np.full(len(p), i, dtype=np.intp) for i, p in enumerate(parts)])
     order = np.argsort(keys, kind="stable")
     return keys[order], classes[order]
+
+
+@lru_cache(maxsize=1)
+def _probe_table() -> _probe.ProbeTable:
+    """`web_table` as a hash table (built once per process, about 50 ms)."""
+    keys, classes = web_table()
+    return _probe.build(keys.astype(np.uint64), classes)
+
+
+def lookup(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.intp]:
+    """The list index of every key, -1 where it is in no list (a hash probe, see `_probe`)."""
+    return _probe.find(_probe_table(), keys.astype(np.uint64))
