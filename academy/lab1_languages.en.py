@@ -129,7 +129,8 @@ print(f"packaged model, dev macro-F1 {packaged_f1['macro']:.3f}")
 # The shipped model is trained by `scripts/train_lid.py` on all 30,849 training lines (plus
 # generated short crops): ~15 CPU-minutes. We call the same training code on **200 lines per
 # label**, with a smaller hash space (2^16 buckets) and fewer optimiser steps: same features
-# (character 1–5-grams, words, marker words), same model (logistic regression + naive Bayes).
+# (character 1–5-grams, words, marker words, FineWeb-2 web word lists), same model (logistic
+# regression + naive Bayes).
 
 # %%
 rng = random.Random(1234)

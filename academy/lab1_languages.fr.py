@@ -132,7 +132,8 @@ print(f"packaged model, dev macro-F1 {packaged_f1['macro']:.3f}")
 # d'entraînement (plus des extraits courts générés) : ~15 minutes CPU. Nous appelons le même
 # code d'entraînement sur **200 lignes par étiquette**, avec un espace de hachage plus petit
 # (2^16 cases) et moins d'itérations : mêmes traits (n-grammes de caractères de 1 à 5, mots,
-# mots marqueurs), même modèle (régression logistique + Bayes naïf).
+# mots marqueurs, listes de mots du web de FineWeb-2), même modèle (régression logistique +
+# Bayes naïf).
 
 # %%
 rng = random.Random(1234)

@@ -108,12 +108,14 @@ def markers_of(ref: str) -> Iterator[None]:
     lid_markers.MARKERS.clear()
     lid_markers.MARKERS.update(theirs)
     lid_markers.marker_table.cache_clear()
+    lid_markers.marker_probe.cache_clear()
     try:
         yield
     finally:
         lid_markers.MARKERS.clear()
         lid_markers.MARKERS.update(saved)
         lid_markers.marker_table.cache_clear()
+        lid_markers.marker_probe.cache_clear()
 
 
 def baseline_predict(model: LidModel, ref: str, texts: list[str]) -> tuple[list[str], np.ndarray]:

@@ -112,7 +112,7 @@ def line_features(model: LidModel, lines: list[str]) -> dict[str, Any]:
     """Per-line feature vectors (training path: `_features.feature_matrix` before scaling)."""
     batch = _features.encode(lines, fold=model.features >= 2)
     mats, scale = _features.order_matrices(
-        batch, model.bits, model.words, markers=model.features >= 2
+        batch, model.bits, model.words, markers=model.features >= 2, web=model.features >= 3
     )
     total = mats[0]
     for mat in mats[1:]:

@@ -9,6 +9,8 @@ Three kinds of rows, all deterministic:
   train/dev split is kept, so dev sentences never reach training;
 * crops: word windows cut from longer lines (``<= 3`` and ``4-8`` words) so that every label has
   short lines. Without them, "short" is learnt as a property of the Tatoeba labels.
+
+`held_out` picks the fifth of train that calibration and ``--holdout`` choices are made on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,3 +169,23 @@ def crops(rows: Rows, seed: str) -> Rows:
             out.sources.append(src)
             out.crop.append(True)
     return out
+
+
+def held_out(rows: Rows, parallel: Path, share: float) -> list[bool]:
+    """Which train rows to validate on: whole Wikipedia articles for NLLB-Seed lines.
+
+    dev/test were split by article, so a random slice of train would let a model score by
+    remembering article-specific names; grouping by the article URL (from the multiway file)
+    keeps that leak out. Other lines are grouped by their own text. Deterministic (CRC32).
+    """
+    article: dict[str, str] = {}
+    path = parallel / "nllb_seed_multiway.train.tsv"
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                for col in ("ary_Arab", "zgh_Tfng", "taq_Tfng", "taq_Latn"):
+                    if row.get(col):
+                        article[row[col].strip()] = row["url"]
+    buckets = round(1 / share)
+    keys = [article.get(t.strip(), t) for t in rows.texts]
+    return [zlib.crc32(k.encode()) % buckets == 0 for k in keys]

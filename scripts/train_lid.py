@@ -1,11 +1,11 @@
 """Rebuild the packaged LID model `src/agadir/lang/lid_model.npz` from ../shared/data.
 
-Hashed character 1-5-grams plus whole words and marker-word features (see
-`agadir.lang._features`, `_fold`, `lid_markers`) over *folded* text (no harakat, tatweel,
-hamza-seat or punctuation differences) feed a linear model. The default (``--model ensemble``)
-adds a softmax regression fitted by full-batch L-BFGS (``logreg``) and ``--nb-weight`` times
-multinomial naive Bayes log-probabilities into one weight matrix, so inference costs the same
-as either.
+Hashed character 1-5-grams plus whole words, marker-word and web word-list features (see
+`agadir.lang._features`, `_fold`, `lid_markers`, `lid_weblex`) over *folded* text (no
+harakat, tatweel, hamza-seat or punctuation differences) feed a linear model. The default
+(``--model ensemble``) adds a softmax regression fitted by full-batch L-BFGS (``logreg``) and
+``--nb-weight`` times multinomial naive Bayes log-probabilities into one weight matrix, so
+inference costs the same as either.
 
 Training rows (`lid_data`): the shared LID train split, DODa Arabizi sentences transliterated
 into Arabic script as conversational ``ary_Arab`` (source ``doda-translit``), and word-window
@@ -27,9 +27,7 @@ gives the same weights bit for bit. Dev figures are a report, never used for cho
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from lid_data import (  # noqa: E402
     crops,
     default_data,
     doda_translit,
+    held_out,
     shared_split,
 )
 from lid_data import read_tsv as read_tsv  # noqa: E402  (re-exported for the benches)
@@ -60,7 +59,11 @@ from agadir.lang.labels import LABELS, script_of  # noqa: E402
 from agadir.lang.lid import LENGTH_EDGES, LidModel  # noqa: E402
 
 OUT = ROOT / "src" / "agadir" / "lang" / "lid_model.npz"
-FEATURES = 2
+
+
+def features_of(args: argparse.Namespace) -> int:
+    """The artefact's feature version (`LidModel.features`): 3 with the web lexicon, else 2."""
+    return 2 if args.no_web_lexicon else 3
 
 
 def fit(  # type: ignore[no-untyped-def]
@@ -113,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-doda", action="store_true", help="leave out DODa transliterated text")
     ap.add_argument("--no-crops", action="store_true", help="no short word-window crops")
     ap.add_argument(
+        "--no-web-lexicon", action="store_true", help="no FineWeb-2 word-list features (v2)"
+    )
+    ap.add_argument(
         "--temperature", type=float, default=0.0, help="one for all lengths; 0 = fit per length"
     )
     ap.add_argument(
@@ -153,6 +159,7 @@ def main() -> None:
     if args.holdout:
         held = held_out(train, args.data / "parallel", args.holdout)
         w, b = train_model(train.subset([not h for h in held]), args)
+        report(to_model(w, b, args), train.subset(held), "train holdout, natural lines")
         report(to_model(w, b, args), with_crops(train.subset(held), args), "train holdout")
         return
     temperatures, (w, b) = calibrate_and_train(train, args)
@@ -171,7 +178,7 @@ def write_and_report(
         orders=np.array(_features.ORDERS),
         labels=np.array(LABELS),
         words=np.array(args.words),
-        features=np.array(FEATURES),
+        features=np.array(features_of(args)),
         temperatures=np.array(temperatures),
     )
     shown = ", ".join(f"{t:.3f}" for t in temperatures)
@@ -257,7 +264,7 @@ def to_model(
         LABELS,
         scripts,
         args.words,
-        FEATURES,
+        features_of(args),
         tuple(temperatures),
     )
 
@@ -309,26 +316,6 @@ def leave_one_source_out(train: Rows, dev: dict[str, Rows], args: argparse.Names
         print(f"| {src} | {lab} | {n_src} | " + " | ".join(cells) + " |", flush=True)
 
 
-def held_out(rows: Rows, parallel: Path, share: float) -> list[bool]:
-    """Which train rows to validate on: whole Wikipedia articles for NLLB-Seed lines.
-
-    dev/test were split by article, so a random slice of train would let a model score by
-    remembering article-specific names; grouping by the article URL (from the multiway file)
-    keeps that leak out. Other lines are grouped by their own text. Deterministic (CRC32).
-    """
-    article: dict[str, str] = {}
-    path = parallel / "nllb_seed_multiway.train.tsv"
-    if path.is_file():
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-                for col in ("ary_Arab", "zgh_Tfng", "taq_Tfng", "taq_Latn"):
-                    if row.get(col):
-                        article[row[col].strip()] = row["url"]
-    buckets = round(1 / share)
-    keys = [article.get(t.strip(), t) for t in rows.texts]
-    return [zlib.crc32(k.encode()) % buckets == 0 for k in keys]
-
-
 def train_model(rows: Rows, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     """(weights ``(2**bits, labels)``, bias) of the chosen model, trained on rows + crops."""
     rows = with_crops(rows, args)
@@ -336,7 +323,8 @@ def train_model(rows: Rows, args: argparse.Namespace) -> tuple[np.ndarray, np.nd
     batch = _features.encode(rows.texts)
     if args.model == "nb":
         return naive_bayes(_count_matrix(batch, args), y, args.alpha)
-    x = _features.feature_matrix(batch, args.bits, args.words, markers=True)
+    web = features_of(args) >= 3
+    x = _features.feature_matrix(batch, args.bits, args.words, markers=True, web=web)
     shares = tuple(float(v) for v in str(args.bucket_shares).split(","))
     w, b = fit(x, y, row_weights(rows, args.class_power, shares), args.l2, args.iters)
     if args.model == "ensemble":
@@ -346,7 +334,8 @@ def train_model(rows: Rows, args: argparse.Namespace) -> tuple[np.ndarray, np.nd
 
 def _count_matrix(batch: _features.EncodedBatch, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """Unscaled bucket counts (lines x 2**bits): naive Bayes counts occurrences."""
-    mats, _ = _features.order_matrices(batch, args.bits, args.words, markers=True)
+    web = features_of(args) >= 3
+    mats, _ = _features.order_matrices(batch, args.bits, args.words, markers=True, web=web)
     total = mats[0]
     for mat in mats[1:]:
         total = total + mat

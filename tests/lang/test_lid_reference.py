@@ -4,8 +4,10 @@
 issue 12, each reference line's feature vector and every dev line's feature digest. Here the
 features are recomputed by the training path (`_features.feature_matrix`'s inputs) and must
 match exactly; the served probabilities (`lid.probabilities`, the fast path) must equal the
-plain linear model over those frozen features within 1e-6, whatever artefact is installed, and
-equal the frozen probabilities themselves while the artefact is the one they were frozen with.
+plain linear model over those frozen features within 1e-5 (float32 sums vs float64), whatever
+artefact is installed, and equal the frozen probabilities themselves while the artefact is the
+one they were frozen with. The reference was refrozen on purpose for feature version 3 (web
+word lists, `lid_weblex`), with the code that passed it for version 2.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ from lid_data import default_data  # noqa: E402
 DEV = default_data() / "lid" / "dev.tsv"
 FROZEN = json.loads((Path(__file__).parent / "data" / "lid_reference.json").read_text("utf-8"))
 TOL = 1e-6
+#: Served (float32 per-feature-set sums) vs the plain float64 model. A long line's unscaled
+#: per-set sum reaches ~600, where float32 spacing is 6e-5: after the 1/sqrt(features) scale
+#: logits differ by ~1e-5 and probabilities by up to ~1.5e-6 (the web-lexicon model's worst
+#: dev line); a dropped or doubled feature moves them by orders of magnitude more.
+TOL_F64 = 1e-5
 
 
 def _texts() -> list[str]:
@@ -109,7 +116,7 @@ def test_reference_lines_probabilities() -> None:
     )
     got, und = probabilities(_texts(), model)
     assert und.tolist() == want_und.tolist() == [x["undetermined"] for x in lines]
-    assert np.abs(got - want).max() <= TOL
+    assert np.abs(got - want).max() <= TOL_F64
     if sha256(ARTEFACT) == FROZEN["artefact_sha256"]:
         frozen = np.array([x["probabilities"] for x in lines])
         assert np.abs(got - frozen).max() <= TOL
@@ -145,7 +152,7 @@ def test_every_dev_line_keeps_features_and_probabilities() -> None:
     )  # fmt: skip
     got, und = probabilities(texts, model)
     assert np.array_equal(und, want_und) and np.array_equal(und, frozen["undetermined"])
-    assert np.abs(got - want).max() <= TOL
+    assert np.abs(got - want).max() <= TOL_F64
     if sha256(ARTEFACT) == str(frozen["artefact_sha256"]):
         assert np.array_equal(got.argmax(axis=1), frozen["top"])
         assert np.abs(got.max(axis=1) - frozen["top_p"]).max() <= TOL
@@ -174,8 +181,9 @@ def test_script_scores_are_the_full_scores_bit_for_bit() -> None:
     batch = _features.encode(texts, fold=model.features >= 2)
     known = _features.script_counts(batch)[:, [SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG]]
     dominant = np.array([SCRIPT_LATN, SCRIPT_ARAB, SCRIPT_TFNG])[np.argmax(known, axis=1)]
+    markers, web = model.features >= 2, model.features >= 3
     fast = _lid_scores.script_logits(
-        batch, dominant, model.tables, model.bias, model.bits, model.words, model.features >= 2
+        batch, dominant, model.tables, model.bias, model.bits, model.words, markers, web
     )
     kept = model.label_scripts[None, :] == dominant[:, None]
     assert np.array_equal(np.isfinite(fast), kept)

@@ -18,10 +18,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from agadir.lang import _batch_clean
+from agadir.lang import _batch_clean, _probe
 from agadir.lang._fold import fold_codes
 from agadir.lang.labels import SCRIPT_ARAB, SCRIPT_LATN, SCRIPT_OTHER, SCRIPT_TFNG
-from agadir.lang.lid_markers import marker_table
+from agadir.lang.lid_markers import marker_probe
+from agadir.lang.lid_weblex import lookup, word_keys
 
 #: n-gram orders used by the model; the rebuild script and inference must agree.
 ORDERS: tuple[int, ...] = (1, 2, 3, 4, 5)
@@ -224,7 +225,7 @@ def _powers(size: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
 
 
 def word_buckets(
-    batch: EncodedBatch, bits: int, orders: int = 1, markers: bool = False
+    batch: EncodedBatch, bits: int, orders: int = 1, markers: bool = False, web: bool = False
 ) -> list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]:
     """``(bucket, line)`` of every whole word (run without space or separator) and, with
     ``orders=2``, of every pair of adjacent words on a line.
@@ -233,7 +234,8 @@ def word_buckets(
     ``G[i] = sum(c[j] * P**(j+1), j <= i)``, word ``[s, e]`` hashes to
     ``(G[e] - G[s-1]) * P**-(s+1)`` (mod 2**64; ``P`` is odd, so invertible). No Python loop
     over words; whole words add what 5-grams miss on long words (``المتطلبات`` vs ``ديال``).
-    ``markers`` adds, for every word listed in `lid_markers`, the shared bucket of its variety.
+    ``markers`` adds, for every word listed in `lid_markers`, the shared bucket of its variety;
+    ``web`` adds, for every word in a `lid_weblex` web word list, the shared bucket of its list.
     """
     codes = batch.codes
     size = 1 << max(int(len(codes) - 1).bit_length(), 10)
@@ -252,6 +254,8 @@ def word_buckets(
     out = [(bucket, rows)]
     if markers:
         out.append(_marker_buckets(h, rows, shift))
+    if web:
+        out.append(_web_buckets(h, rows, shift))
     if orders >= 2:
         same = rows[1:] == rows[:-1]
         pair = (h[:-1] * _P1 + h[1:])[same]
@@ -265,21 +269,31 @@ def _marker_buckets(
     h: npt.NDArray[np.uint64], rows: npt.NDArray[np.intp], shift: np.uint64
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Shared variety bucket and line of every word found in the marker table."""
-    hashes, classes = marker_table()
-    pos = np.minimum(np.searchsorted(hashes, h), len(hashes) - 1)
-    hit = hashes[pos] == h
-    pseudo = classes[pos[hit]].astype(np.uint64) + np.uint64(0x6D61726B)  # "mark"
+    found = _probe.find(marker_probe(), h)
+    hit = found >= 0
+    pseudo = found[hit].astype(np.uint64) + np.uint64(0x6D61726B)  # "mark"
+    return (((pseudo * _MIX) >> shift).astype(np.intp), rows[hit])
+
+
+def _web_buckets(
+    h: npt.NDArray[np.uint64], rows: npt.NDArray[np.intp], shift: np.uint64
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Shared list bucket and line of every word found in a web word list (`lid_weblex`)."""
+    found = lookup(word_keys(h))
+    hit = found >= 0
+    pseudo = found[hit].astype(np.uint64) + np.uint64(0x7765626C)  # "webl"
     return (((pseudo * _MIX) >> shift).astype(np.intp), rows[hit])
 
 
 def order_matrices(
-    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False
+    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False, web: bool = False
 ) -> tuple[list[sparse.csr_matrix], np.ndarray]:
     """Per-order count matrices (lines x ``2**bits + 1``) and each line's 1/sqrt(feature count).
 
     The matrices share the batch layout, so they are built from index arrays without sorting;
     column ``2**bits`` collects separator-crossing n-grams and must have a zero weight row.
-    ``words`` = 1 adds a matrix of whole-word buckets, 2 also one of adjacent word pairs.
+    ``words`` = 1 adds a matrix of whole-word buckets, 2 also one of adjacent word pairs;
+    ``markers`` and ``web`` add the shared marker and web-list features (`word_buckets`).
     """
     none = 1 << bits
     shape = (batch.n_lines, none + 1)
@@ -293,7 +307,7 @@ def order_matrices(
         indptr[-1] = len(cols)
         mats.append(sparse.csr_matrix((ones[: len(cols)], cols, indptr.copy()), shape=shape))
     word_counts = []
-    for wcols, wrows in word_buckets(batch, bits, words, markers) if words else []:
+    for wcols, wrows in word_buckets(batch, bits, words, markers, web) if words else []:
         wptr = np.searchsorted(wrows, np.arange(batch.n_lines + 1)).astype(np.int64)
         mats.append(sparse.csr_matrix((ones[: len(wcols)], wcols, wptr), shape=shape))
         word_counts.append(np.diff(wptr))
@@ -314,10 +328,10 @@ def row_scale(
 
 
 def feature_matrix(
-    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False
+    batch: EncodedBatch, bits: int, words: int = 0, markers: bool = False, web: bool = False
 ) -> sparse.csr_matrix:
     """Training design matrix: summed per-order counts, row-scaled, pad column dropped."""
-    mats, scale = order_matrices(batch, bits, words, markers)
+    mats, scale = order_matrices(batch, bits, words, markers, web)
     total = mats[0]
     for mat in mats[1:]:
         total = total + mat

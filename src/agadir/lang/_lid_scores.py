@@ -101,6 +101,7 @@ def script_logits(
     bits: int,
     words: int,
     markers: bool,
+    web: bool = False,
 ) -> npt.NDArray[np.float64]:
     """Scores ``(n_lines, n_labels)`` of each line's dominant-script labels; ``-inf`` elsewhere."""
     n = batch.n_lines
@@ -116,7 +117,7 @@ def script_logits(
         line_end = seps[np.searchsorted(seps, batch.starts)]
     scripts = dominant[order]
     buckets = _features.ngram_buckets(batch, bits, seps)
-    word_sets = _features.word_buckets(batch, bits, words, markers) if words else []
+    word_sets = _features.word_buckets(batch, bits, words, markers, web) if words else []
     word_ptrs = [np.searchsorted(rows, np.arange(n + 1)) for _, rows in word_sets]
     scale = _features.row_scale(line_end - batch.starts, [np.diff(p) for p in word_ptrs])
     seg_end = np.append(batch.starts[1:], line_end[-1] + 1)

@@ -1,8 +1,9 @@
 """Language identification over the 12 Moroccan-context labels, plus ``und``.
 
-Model: hashed character 1-5-grams and whole words, one linear layer whose weights are a
-softmax regression plus naive Bayes log-probabilities (trained by `scripts/train_lid.py`,
-shipped as ``lid_model.npz``). Decisions around the model:
+Model: hashed character 1-5-grams and whole words of folded text, plus shared features for
+closed-class marker words (`lid_markers`) and FineWeb-2 web word lists (`lid_weblex`), one
+linear layer whose weights are a softmax regression plus naive Bayes log-probabilities
+(trained by `scripts/train_lid.py`, shipped as ``lid_model.npz``). Decisions around the model:
 
 * ``und`` with probability 1.0 when a line has fewer than `MIN_LETTERS` letters in Latin,
   Arabic or Tifinagh script once URLs, e-mails, handles and bare numbers are blanked (digits,
@@ -53,7 +54,8 @@ class LidModel:
     label_scripts: npt.NDArray[np.int64]
     words: int = 0
     #: Feature version 2 folds characters and adds marker-word features (see `_fold`,
-    #: `lid_markers`); version 1 is the pre-folding model, kept loadable for benchmarks.
+    #: `lid_markers`); 3 adds the web word-list features (`lid_weblex`); version 1 is the
+    #: pre-folding model. Older versions stay loadable, for benchmarks against them.
     features: int = 1
     #: One temperature per length bucket (`LENGTH_EDGES`); ones for artefacts that shipped
     #: their temperature folded into the weights.
@@ -86,7 +88,7 @@ class LidModel:
         numbers for each line's own script only, faster; this stays as their reference.
         """
         mats, scale = _features.order_matrices(
-            batch, self.bits, self.words, markers=self.features >= 2
+            batch, self.bits, self.words, markers=self.features >= 2, web=self.features >= 3
         )
         z = np.zeros((batch.n_lines, len(self.labels)), dtype=np.float64)
         for mat in mats:
@@ -155,7 +157,14 @@ def probabilities(
     undetermined = (n_known < MIN_LETTERS) | (counts[:, 4] > n_known)
     # What `LidModel.logits` gives for the dominant script's labels, -inf for the others.
     z = _lid_scores.script_logits(
-        batch, dominant, model.tables, model.bias, model.bits, model.words, model.features >= 2
+        batch,
+        dominant,
+        model.tables,
+        model.bias,
+        model.bits,
+        model.words,
+        markers=model.features >= 2,
+        web=model.features >= 3,
     )
     z *= model.inverse_temperature_of(batch.n_words)[:, None]
     z -= z.max(axis=1, keepdims=True)
