@@ -3,7 +3,7 @@ in-process echo engine and the upstream alone, side by side in one run.
 
 Usage: PYTHONPATH=src python bench/bench_upstream.py [--duration 10] [--connections 32]
        [--rounds 3] [--streams 8] [--ttft 200] [--replicas] [--profile] [--cpu]
-       [--litellm PYTHON]
+       [--litellm PYTHON] [--baseline-src DIR]
 
 Non-streaming rows: `wrk -t1 -c32` (bench/chat_post.lua), one instant upstream answering "ok"
 (bench/instant_upstream.py), `agadir serve` authenticated with its admin key, everything on. The
@@ -14,6 +14,9 @@ round; ratios are taken within a round, so a busy neighbour slows all three alik
 - "agadir -> upstream": the same gateway, model served by the instant upstream.
 - `--replicas`: the same with the model on 2 upstream replicas (each its own process).
 - `--litellm PYTHON`: a LiteLLM proxy (installed in a throwaway venv, never a dependency).
+- `--baseline-src DIR`: a second gateway running another version's `src/` (e.g. main's, from
+  `git archive HEAD src | tar -x -C DIR`), its echo and upstream rows measured in the same
+  rounds (and in the TTFT and CPU tables): an A/B on one machine state.
 `--cpu`: CPU ms per request of the gateway (with its audit writer), the upstream(s) and wrk, one
 run per Agadir target: where the bound is on a small host.
 Streaming: `--streams` concurrent streams of 128 tokens, 4 ms apart, straight from the upstream
@@ -56,8 +59,10 @@ def instant_upstream(logdir: Path, name: str, *extra: str) -> Server:
     return start_server(f"upstream {name}", cmd, dict(os.environ), port, "/stats", logdir)
 
 
-def gateway(logdir: Path, home: Path, upstreams: list[dict[str, object]]) -> Server:
-    env = {**os.environ, "AGADIR_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
+def gateway(
+    logdir: Path, home: Path, upstreams: list[dict[str, object]], src: Path = ROOT / "src"
+) -> Server:
+    env = {**os.environ, "AGADIR_HOME": str(home), "PYTHONPATH": str(src)}
     env["AGADIR_UPSTREAMS"] = json.dumps(upstreams)
     env["AGADIR_KNOWLEDGE__PACKS"] = "[]"
     env.pop("AGADIR_CONFIG", None)
@@ -161,6 +166,7 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="py-spy the gateway (upstream path)")
     ap.add_argument("--cpu", action="store_true", help="CPU per request of each process")
     ap.add_argument("--litellm", metavar="PYTHON", help="python of a venv with litellm[proxy]")
+    ap.add_argument("--baseline-src", metavar="DIR", help="another version's src/ for an A/B")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         print("skipped: wrk is not installed (Debian: apt-get install -y wrk)")
@@ -195,6 +201,13 @@ def main() -> None:
             ]
             if args.replicas:
                 targets.append(("agadir -> 2 upstream replicas", gw, "pair"))
+            base: Server | None = None
+            if args.baseline_src:
+                src = Path(args.baseline_src).resolve()
+                base = gateway(logdir, logdir / "home-baseline", upstreams, src)
+                servers.append(base)
+                targets.append(("baseline: agadir, echo in-process", base, "echo"))
+                targets.append(("baseline: agadir -> upstream", base, "fast"))
             if args.litellm:
                 lite = litellm_proxy(logdir, args.litellm, up)
                 servers.append(lite)
@@ -210,17 +223,19 @@ def main() -> None:
                 _ratios(row, ratios)
             direct = run_streams(slow, "streaming", args.streams)
             through = run_streams(gw, "streaming", args.streams)
-            ttft = run_ttft(
-                [
-                    ("upstream alone", slow, "streaming"),
-                    ("agadir, echo in-process", gw, "echo"),
-                    ("agadir -> upstream", gw, "streaming"),
-                ],
-                args.ttft,
-            )
+            ttft_targets = [
+                ("upstream alone", slow, "streaming"),
+                ("agadir, echo in-process", gw, "echo"),
+                ("agadir -> upstream", gw, "streaming"),
+            ]
+            if base is not None:
+                ttft_targets.append(("baseline: agadir, echo in-process", base, "echo"))
+                ttft_targets.append(("baseline: agadir -> upstream", base, "streaming"))
+            ttft = run_ttft(ttft_targets, args.ttft)
             profile_md = profile(gw, args, logdir, model="fast") if args.profile else ""
             if args.cpu:
-                cpu_md = cpu_split([t for t in targets if t[1] is gw], gw, pool, args)
+                gateways = [t for t in targets if t[1] is gw or t[1] is base]
+                cpu_md = cpu_split(gateways, pool, args)
         finally:
             for server in reversed(servers):
                 server.stop()
@@ -236,6 +251,17 @@ def _ratios(row: dict[str, WrkResult], ratios: dict[str, list[float]]) -> None:
         ("agadir -> upstream ÷ upstream alone", "agadir -> upstream", "upstream alone"),
         ("2 replicas ÷ 1", "agadir -> 2 upstream replicas", "agadir -> upstream"),
         ("agadir -> upstream ÷ LiteLLM", "agadir -> upstream", "LiteLLM proxy -> upstream"),
+        ("agadir -> upstream ÷ baseline's", "agadir -> upstream", "baseline: agadir -> upstream"),
+        (
+            "baseline: agadir -> upstream ÷ its echo",
+            "baseline: agadir -> upstream",
+            "baseline: agadir, echo in-process",
+        ),
+        (
+            "baseline: agadir -> upstream ÷ LiteLLM",
+            "baseline: agadir -> upstream",
+            "LiteLLM proxy -> upstream",
+        ),
     ]
     for label, a, b in pairs:
         if a in row and b in row:
@@ -293,7 +319,6 @@ def _cpu_s(proc: psutil.Process) -> float:
 
 def cpu_split(
     targets: list[tuple[str, Server, str]],
-    gw: Server,
     upstreams: list[Server],
     args: argparse.Namespace,
 ) -> str:
@@ -305,9 +330,9 @@ def cpu_split(
         "| target | req/s | gateway | upstream(s) | wrk | total | cores busy |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    gw_proc = psutil.Process(gw.process.pid)
     up_procs = [psutil.Process(u.process.pid) for u in upstreams]
     for name, server, model in targets:
+        gw_proc = psutil.Process(server.process.pid)  # the gateway serving this target
         before = (_cpu_s(gw_proc), sum(_cpu_s(p) for p in up_procs), _children_cpu())
         result = run_wrk(server, name, args.connections, args.duration, model)
         after = (_cpu_s(gw_proc), sum(_cpu_s(p) for p in up_procs), _children_cpu())

@@ -93,9 +93,10 @@ class UpstreamSettings(BaseModel):
     context_length: int | None = Field(
         None, ge=1, description="Context length in tokens; default: what the upstream reports."
     )
-    http_client: Literal["aiohttp", "httpx"] = Field(
-        "aiohttp",
-        description="aiohttp: Agadir's own JSON and SSE client (faster); httpx: the openai SDK.",
+    http_client: Literal["raw", "aiohttp", "httpx"] = Field(
+        "raw",
+        description="raw: Agadir's own HTTP/1.1 client (fastest); aiohttp: the same calls over "
+        "aiohttp; httpx: streams through the openai SDK.",
     )
     max_connections: int = Field(
         256, ge=1, description="Pooled keep-alive connections per replica."

@@ -1,6 +1,7 @@
 """The upstream engine's own SSE reader against a real (aiohttp) server sending what real
 servers send: CRLF line ends, comments and other fields, one event's data over several lines,
-an error event after the headers; and a killed replica's pooled connections costing nothing."""
+an error event after the headers; and a killed replica's pooled connections costing nothing.
+Each through both HTTP clients (`upstreams[].http_client`: Agadir's own, aiohttp)."""
 
 from __future__ import annotations
 
@@ -68,17 +69,27 @@ async def server_url() -> AsyncIterator[Callable[[bytes], Awaitable[str]]]:
         await runner.cleanup()
 
 
-def engine_for(settings: Settings, *urls: str) -> UpstreamEngine:
+CLIENTS = pytest.mark.parametrize("client", ["raw", "aiohttp"])
+
+
+def engine_for(settings: Settings, *urls: str, client: str = "raw") -> UpstreamEngine:
     config = UpstreamSettings.model_validate(
-        {"name": "up", "model": "m", "base_urls": list(urls), "health_interval_s": 0}
+        {
+            "name": "up",
+            "model": "m",
+            "base_urls": list(urls),
+            "health_interval_s": 0,
+            "http_client": client,
+        }
     )
     return UpstreamEngine(config, settings)
 
 
+@CLIENTS
 async def test_sse_framing_as_servers_send_it(
-    settings: Settings, server_url: Callable[[bytes], Awaitable[str]]
+    settings: Settings, server_url: Callable[[bytes], Awaitable[str]], client: str
 ) -> None:
-    engine = engine_for(settings, await server_url(_FRAMED))
+    engine = engine_for(settings, await server_url(_FRAMED), client=client)
     deltas: list[Delta] = [
         d async for d in engine.stream_chat([ChatMessage("user", "hi")], SamplingParams())
     ]
@@ -88,10 +99,11 @@ async def test_sse_framing_as_servers_send_it(
     assert (deltas[-1].prompt_tokens, deltas[-1].completion_tokens) == (4, 2)
 
 
+@CLIENTS
 async def test_an_error_event_mid_stream_fails_the_request_and_counts_against_the_replica(
-    settings: Settings, server_url: Callable[[bytes], Awaitable[str]]
+    settings: Settings, server_url: Callable[[bytes], Awaitable[str]], client: str
 ) -> None:
-    engine = engine_for(settings, await server_url(_ERROR))
+    engine = engine_for(settings, await server_url(_ERROR), client=client)
     texts: list[str] = []
     with pytest.raises(EngineUnavailableError, match="CUDA out of memory"):
         async for delta in engine.stream_chat([ChatMessage("user", "hi")], SamplingParams()):
@@ -108,9 +120,12 @@ def test_a_write_onto_a_connection_the_replica_closed_is_retryable() -> None:
     assert not is_retryable(ConnectionResetError(104, "Connection reset by peer"))
 
 
-async def test_a_killed_replicas_pooled_connections_cost_no_request(settings: Settings) -> None:
+@CLIENTS
+async def test_a_killed_replicas_pooled_connections_cost_no_request(
+    settings: Settings, client: str
+) -> None:
     first, second = start_upstream("a"), start_upstream("b")
-    engine = engine_for(settings, first.url, second.url)
+    engine = engine_for(settings, first.url, second.url, client=client)
     messages, params = [ChatMessage("user", "hi")], SamplingParams(max_tokens=1)
     try:
         for _ in range(4):  # both replicas hold pooled keep-alive connections

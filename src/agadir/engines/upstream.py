@@ -149,9 +149,10 @@ class UpstreamEngine:
 
 
 def _requester(path: str, body: dict[str, Any], config: UpstreamSettings) -> Request:
-    """The call `UpstreamCall` makes on a replica: whole answers and streams through
-    `JsonPoster` (aiohttp, orjson, its own SSE reader); with `http_client = "httpx"`, streams
-    through the SDK's low-level `post` instead (its SSE decoder, each event as plain JSON).
+    """The call `UpstreamCall` makes on a replica: whole answers and streams through its
+    `Poster` (Agadir's own HTTP/1.1 client or aiohttp, orjson, Agadir's SSE reader); with
+    `http_client = "httpx"`, streams through the SDK's low-level `post` instead (its SSE
+    decoder, each event as plain JSON).
 
     Why not `chat.completions.create()`: its typed transform of the request and the response
     models cost several times the rest of the gateway per request (docs/benchmarks.md), and a

@@ -17,7 +17,11 @@ import openai
 
 from agadir.config import UpstreamSettings
 from agadir.egress import EgressGuardTransport2, EgressPolicy
-from agadir.engines.upstream_json import UpstreamStatusError
+from agadir.engines.upstream_errors import (
+    NothingReceivedError,
+    UpstreamStatusError,
+    UpstreamTransportError,
+)
 from agadir.errors import (
     AgadirError,
     EgressDeniedError,
@@ -28,6 +32,7 @@ from agadir.errors import (
 _RETRYABLE_STATUS = frozenset({502, 503})
 _NOTHING_RECEIVED = (
     ConnectionRefusedError,
+    NothingReceivedError,
     httpx.ConnectError,
     httpx.ConnectTimeout,
     httpx.RemoteProtocolError,
@@ -45,7 +50,7 @@ _NOTHING_RECEIVED = (
 def _transport(config: UpstreamSettings, limits: httpx2.Limits) -> httpx2.AsyncBaseTransport:
     """aiohttp under the SDK by default: measured several times cheaper per request than
     httpx's own pool (docs/benchmarks.md); `http_client = "httpx"` keeps httpx's."""
-    if config.http_client == "aiohttp":
+    if config.http_client != "httpx":
         try:
             from openai._vendor.httpx_aiohttp import AiohttpTransport
 
@@ -116,7 +121,14 @@ def agadir_error(exc: BaseException, name: str, url: str) -> BaseException:
         detail = exc.message[:500] if isinstance(exc, UpstreamStatusError) else _detail(exc)
         error_cls = InvalidRequestError if exc.status_code < 500 else EngineUnavailableError
         return error_cls(f"Upstream '{name}' answered {exc.status_code}: {detail}")
-    if isinstance(exc, openai.APIError | httpx.HTTPError | httpx2.HTTPError | aiohttp.ClientError):
+    if isinstance(
+        exc,
+        openai.APIError
+        | httpx.HTTPError
+        | httpx2.HTTPError
+        | aiohttp.ClientError
+        | UpstreamTransportError,
+    ):
         cause = exc.__cause__ or exc
         return EngineUnavailableError(
             f"Upstream '{name}' at {url} is unreachable ({type(cause).__name__}: {cause}). "

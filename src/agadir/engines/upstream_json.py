@@ -1,96 +1,98 @@
-"""JSON answers and SSE streams from one replica over a pooled aiohttp session.
+"""JSON answers and SSE streams from one replica, over Agadir's own HTTP/1.1 client.
 
 Why not the `openai` client here: for an instant upstream, its request pipeline (typed options,
-header merging, an httpx2 request/response pair on top of aiohttp's) cost more CPU than the rest
-of the gateway per request, and kept the upstream path at about a third of the in-process echo
-path (docs/benchmarks.md). A whole answer is one JSON body each way: this posts the body as
-Agadir built it (every parameter forwarded) and parses the reply with orjson. A stream is the
-same request with `stream: true`; its SSE events are parsed here too (`EventStream`), which took
-about 1.3 ms off each stream's time to first token against the SDK's stream over aiohttp.
+header merging, an httpx2 request/response pair on top of a transport's) cost more CPU than the
+rest of the gateway per request (docs/benchmarks.md). A whole answer is one JSON body each way:
+this posts the body as Agadir built it (every parameter forwarded) and parses the reply with
+orjson. A stream is the same request with `stream: true`, its SSE events read by `EventStream`.
+The request is one buffer: a header block built once per path, the length, the body
+(`engines.upstream_http`). `upstreams[].http_client = "aiohttp"` keeps the same calls over
+aiohttp (`engines.upstream_aiohttp`).
 
 Egress: a replica's URL never changes, so its host is checked once, on first use (refused before
-any socket opens), and a localhost name is pinned to 127.0.0.1. Redirects are not followed.
+any socket opens), and a localhost name is pinned to 127.0.0.1 (the Host header keeps the name).
+Redirects are not followed. Timeouts: `timeout_s` for a whole answer (connecting included), for
+each wait of a stream (its headers, then each read); connecting, 5 s at most.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-import aiohttp
 import orjson
 from yarl import URL
 
 from agadir.egress import LOOPBACK_ADDRESS, EgressPolicy, is_localhost_name
+from agadir.engines.upstream_errors import (
+    UpstreamStatusError,
+    UpstreamTimeoutError,
+    error_message,
+)
+from agadir.engines.upstream_http import Connection, ConnectionPool
+from agadir.engines.upstream_sse import EventStream
 
-_LINE_BYTES = 1 << 20
-
-
-class UpstreamStatusError(Exception):
-    """The upstream answered an HTTP error; `message` is the error body's message if any."""
-
-    def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(f"{status_code}: {message}")
-        self.status_code = status_code
-        self.message = message
+CONNECT_TIMEOUT_S = 5.0
 
 
-class EventStream:
-    """An open SSE response: iterate it for each event's JSON object; `async with` releases it.
+class Poster(Protocol):
+    """What the upstream engine needs of a replica's HTTP client."""
 
-    Framing as the SSE specification has it (fields per line, an empty line ends an event,
-    several `data:` lines join with a newline); only `data` matters for OpenAI's streams. `[DONE]`
-    ends the stream. An event carrying `error` (how vLLM and others report a failure after the
-    headers went out) raises `UpstreamStatusError(502, its message)`.
-    """
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self.response = response
+    async def stream(self, path: str, body: dict[str, Any]) -> EventStream: ...
 
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.response.release()  # back to the pool when read to the end; closed otherwise
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        return self._events()
-
-    async def _events(self) -> AsyncIterator[dict[str, Any]]:
-        data: list[bytes] = []
-        async for raw in self.response.content:  # one line at a time, '\n' kept
-            line = raw.rstrip(b"\r\n")
-            if line.startswith(b"data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(b" ") else value)
-            elif not line and data:
-                event = _event(b"\n".join(data))
-                data = []
-                if event is None:
-                    return
-                yield event
-        if data and (event := _event(b"\n".join(data))) is not None:
-            yield event
+    async def aclose(self) -> None: ...
 
 
-def _event(payload: bytes) -> dict[str, Any] | None:
-    """One event's data as a JSON object; None for `[DONE]`."""
-    if payload.startswith(b"[DONE]"):
-        return None
+@dataclass(frozen=True)
+class Target:
+    """Where a replica's requests go, once its host passed the egress policy."""
+
+    scheme: str
+    host: str  # the address connected to: a localhost name pinned to 127.0.0.1
+    name: str  # the host as the URL names it (TLS server name)
+    port: int
+    authority: str  # the Host header
+    path: str  # the base path, e.g. "/v1"
+    url: URL  # the base URL with the pinned host
+
+    @classmethod
+    def checked(cls, base_url: str, policy: EgressPolicy) -> Target:
+        url = URL(base_url)
+        name = url.host or ""
+        policy.check(name)
+        pinned = url.with_host(LOOPBACK_ADDRESS) if is_localhost_name(name) else url
+        return cls(
+            scheme=url.scheme,
+            host=pinned.host or "",
+            name=name,
+            port=url.port or 80,
+            authority=url.host_port_subcomponent or name,
+            path=url.raw_path.rstrip("/"),
+            url=pinned,
+        )
+
+
+def answer_of(status: int, raw: bytes) -> dict[str, Any]:
+    """A whole answer's JSON object; an error status or a body that is not one raises."""
+    if status >= 400:
+        raise UpstreamStatusError(status, error_message(raw))
     try:
-        event = orjson.loads(payload)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise UpstreamStatusError(502, "the upstream streamed an event that is not JSON") from None
-    if not isinstance(event, dict):
-        raise UpstreamStatusError(502, "the upstream streamed an event that is not a JSON object")
-    error = event.get("error")
-    if error:
-        message = error.get("message") if isinstance(error, dict) else error
-        raise UpstreamStatusError(502, str(message or error)[:500])
-    return event
+        data = None
+    if not isinstance(data, dict):
+        raise UpstreamStatusError(502, "the upstream's answer is not a JSON object")
+    return data
 
 
 class JsonPoster:
+    """Whole answers and streams from one replica over a pool of keep-alive connections."""
+
     def __init__(
         self,
         base_url: str,
@@ -100,97 +102,98 @@ class JsonPoster:
         max_connections: int,
         timeout_s: float,
     ) -> None:
-        self.base = URL(base_url)
+        if api_key and any(c in api_key for c in "\r\n"):
+            raise ValueError("an upstream api_key cannot contain a line break")
+        self.base_url = base_url
         self.policy = policy
-        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if api_key:
-            self.headers["Authorization"] = f"Bearer {api_key}"
         self.max_connections = max_connections
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=5.0)
-        # a stream may run for minutes: bound the wait for each read, not the whole
-        self.stream_timeout = aiohttp.ClientTimeout(sock_read=timeout_s, sock_connect=5.0)
-        self.stream_headers = {**self.headers, "Accept": "text/event-stream"}
-        self._session: aiohttp.ClientSession | None = None
-        self._checked = False
+        self.timeout_s = timeout_s
+        self._auth = f"Authorization: Bearer {api_key}\r\n".encode() if api_key else b""
+        self._target: Target | None = None
+        self._pool: ConnectionPool | None = None
+        self._heads: dict[tuple[str, bool], bytes] = {}
 
-    def _target(self, path: str) -> URL:
-        if not self._checked:
-            host = self.base.host or ""
-            self.policy.check(host)  # once: the host of a replica never changes
-            if is_localhost_name(host):
-                self.headers["Host"] = self.stream_headers["Host"] = self.base.raw_authority
-                self.base = self.base.with_host(LOOPBACK_ADDRESS)
-            self._checked = True
-        return URL(f"{self.base}{path}", encoded=True)
+    def _open(self) -> ConnectionPool:
+        target = self._target = Target.checked(self.base_url, self.policy)
+        context = ssl.create_default_context() if target.scheme == "https" else None
+        self._pool = ConnectionPool(
+            target.host,
+            target.port,
+            limit=self.max_connections,
+            ssl=context,
+            server_hostname=target.name,
+            connect_timeout_s=CONNECT_TIMEOUT_S,
+        )
+        return self._pool
 
-    def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self.max_connections, limit_per_host=self.max_connections, keepalive_timeout=30
-        )
-        return aiohttp.ClientSession(
-            connector=connector,
-            timeout=self.timeout,
-            json_serialize=_dumps,
-            trust_env=False,
-            read_bufsize=_LINE_BYTES,  # an SSE line (an event with logprobs) may be long
-        )
+    def _head(self, path: str, stream: bool) -> bytes:
+        """The start line and headers of a POST to `path`, up to the Content-Length value."""
+        assert self._target is not None
+        accept = "text/event-stream" if stream else "application/json"
+        head = (
+            f"POST {self._target.path}{path} HTTP/1.1\r\nHost: {self._target.authority}\r\n"
+            f"User-Agent: agadir\r\nAccept: {accept}\r\nContent-Type: application/json\r\n"
+        ).encode() + self._auth
+        self._heads[path, stream] = head = head + b"Content-Length: "
+        return head
+
+    def _request(self, path: str, body: dict[str, Any], stream: bool) -> bytes:
+        payload = orjson.dumps(body)
+        head = self._heads.get((path, stream)) or self._head(path, stream)
+        return b"%b%d\r\n\r\n%b" % (head, len(payload), payload)
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        pool = self._pool or self._open()
+        request = self._request(path, body, stream=False)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                conn = await pool.request(request)
+                try:
+                    raw = await conn.body()
+                finally:
+                    pool.release(conn)
+        except TimeoutError as exc:
+            raise UpstreamTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
+        return answer_of(conn.status, raw)
 
     async def stream(self, path: str, body: dict[str, Any]) -> EventStream:
         """Send a streamed request; return once the upstream's headers are in (an error status
         raises here, before any event: a failure a replica set may retry elsewhere)."""
-        url = self._target(path)
-        session = self._session or self._open()
-        self._session = session
-        response = await session.post(
-            url,
-            data=orjson.dumps(body),
-            headers=self.stream_headers,
-            allow_redirects=False,
-            timeout=self.stream_timeout,
-        )
-        if response.status >= 400:
-            async with response:
-                raise UpstreamStatusError(response.status, _message(await response.read()))
-        return EventStream(response)
-
-    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        url = self._target(path)
-        session = self._session or self._open()
-        self._session = session
-        async with session.post(
-            url, data=orjson.dumps(body), headers=self.headers, allow_redirects=False
-        ) as response:
-            raw = await response.read()
-            status = response.status
-        if status >= 400:
-            raise UpstreamStatusError(status, _message(raw))
+        pool = self._pool or self._open()
+        request = self._request(path, body, stream=True)
         try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
-            raise UpstreamStatusError(502, "the upstream's answer is not a JSON object")
-        return data
+            async with asyncio.timeout(self.timeout_s):
+                conn = await pool.request(request)
+                if conn.status >= 400:
+                    try:
+                        raw = await conn.body()
+                    finally:
+                        pool.release(conn)
+                    raise UpstreamStatusError(conn.status, error_message(raw))
+        except TimeoutError as exc:
+            raise UpstreamTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
+        return EventStream(
+            _body_chunks(conn, self.timeout_s),
+            lambda ended: pool.release(conn, linger=ended),
+        )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
 
 
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _message(raw: bytes) -> str:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return raw.decode(errors="replace")[:500]
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:500]
-        if body.get("message"):
-            return str(body["message"])[:500]
-    return raw.decode(errors="replace")[:500]
+async def _body_chunks(conn: Connection, timeout_s: float) -> AsyncIterator[bytes]:
+    """A body's bytes as they arrive; waiting more than `timeout_s` for the next ones fails."""
+    while True:
+        chunk = conn.take()
+        if chunk:
+            yield chunk
+        elif conn.complete:
+            return
+        else:
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await conn.wait()
+            except TimeoutError as exc:
+                raise UpstreamTimeoutError(f"the stream was silent for {timeout_s:g} s") from exc

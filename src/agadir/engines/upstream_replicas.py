@@ -25,13 +25,14 @@ import openai
 
 from agadir.config import UpstreamSettings
 from agadir.egress import EgressPolicy
+from agadir.engines.upstream_aiohttp import AiohttpPoster
 from agadir.engines.upstream_client import (
     agadir_error,
     counts_against_replica,
     is_retryable,
     make_client,
 )
-from agadir.engines.upstream_json import JsonPoster
+from agadir.engines.upstream_json import JsonPoster, Poster
 
 log = logging.getLogger("agadir.upstream")
 T = TypeVar("T")
@@ -46,7 +47,7 @@ class Replica:
     url: str
     client: openai.AsyncOpenAI
     http: httpx2.AsyncClient
-    json: JsonPoster
+    json: Poster
     outstanding: int = 0
     consecutive_failures: int = 0
     in_rotation: bool = True
@@ -197,8 +198,10 @@ class ReplicaSet:
             await replica.json.aclose()
 
 
-def _poster(config: UpstreamSettings, url: str, policy: EgressPolicy) -> JsonPoster:
-    return JsonPoster(
+def _poster(config: UpstreamSettings, url: str, policy: EgressPolicy) -> Poster:
+    """Agadir's own HTTP/1.1 client, or aiohttp's where the configuration asks for it."""
+    poster = AiohttpPoster if config.http_client == "aiohttp" else JsonPoster
+    return poster(
         url,
         policy,
         api_key=config.api_key,
