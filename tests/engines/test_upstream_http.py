@@ -23,6 +23,7 @@ from agadir.engines.upstream_errors import (
     UpstreamStatusError,
     UpstreamTimeoutError,
 )
+from agadir.engines.upstream_http import ConnectionPool
 from agadir.engines.upstream_json import JsonPoster
 from agadir.errors import EgressDeniedError
 from tests.scripted_http import Handler, ScriptedServer, Seen, answer, chunked, scripted
@@ -356,3 +357,16 @@ async def test_a_stream_whose_body_never_ends_after_done_is_closed_after_a_momen
         await asyncio.sleep(0.15)
         assert client._pool.size == 0
         await client.aclose()
+
+
+async def test_a_new_connection_finds_room_in_a_pool_full_of_idle_ones() -> None:
+    async with scripted(replying(answer(200, OK))) as server:
+        host, port = server.url.split("//")[1].split("/")[0].split(":")
+        pool = ConnectionPool(host, int(port), limit=1)
+        first = await pool.request(b"GET /v1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        await first.body()
+        pool.release(first)  # idle, and the pool is at its limit
+        second = await asyncio.wait_for(pool.acquire(fresh=True), 2)
+        assert second is not first and first.closed and pool.size == 1
+        pool.release(second)
+        await pool.aclose()

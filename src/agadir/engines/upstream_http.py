@@ -284,6 +284,8 @@ class ConnectionPool:
         while True:
             if not fresh and (conn := self._pop_idle()) is not None:
                 return conn
+            if fresh and self.size >= self.limit and (idle := self._pop_idle()) is not None:
+                idle.close()  # makes room for the new connection
             if self.size < self.limit:
                 return await self._connect()
             waiter = asyncio.get_running_loop().create_future()
