@@ -161,24 +161,28 @@ class GenerationService:
         choices = [_ChoiceState(self.gov.output_filter(self.ctx)) for _ in streams]
         open_count = len(choices)
         merged = _interleave(streams, firsts)
+        # the events of one delta go out in one write; the opening ones with the first delta's
+        # (already here: `_open_stream` awaited it), so the first token costs one write, not two
+        out = [chunk(o) for i in range(len(choices)) if (o := self._opening_choice(i)) is not None]
         try:
-            for index in range(len(choices)):
-                opening = self._opening_choice(index)
-                if opening is not None:
-                    yield chunk(opening)
             async for index, delta in merged:
                 state = choices[index]
                 text = state.filtered(delta)
                 state.parts.append(text)
                 logprobs = delta.logprobs if spec.logprobs and delta.logprobs else None
                 if text or logprobs:
-                    yield chunk(self._text_choice(index, text, logprobs))
+                    out.append(chunk(self._text_choice(index, text, logprobs)))
                 if delta.finish_reason is not None:
                     state.last = delta
                     open_count -= 1
                     texts = ["".join(c.parts) for c in choices]
                     extra = self._closing_fields(texts) if open_count == 0 else {}
-                    yield chunk(self._finish_choice(index, delta.finish_reason), **extra)
+                    out.append(chunk(self._finish_choice(index, delta.finish_reason), **extra))
+                if out:
+                    yield out[0] if len(out) == 1 else b"".join(out)
+                    out = []
+            if out:
+                yield b"".join(out)
             async for tail in self._finish_stream(choices, base, spec):
                 yield tail
         finally:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from agadir.gateway.chat.protocol import ChatCompletion, ChatCompletionRequest
 from agadir.gateway.chat.service import ChatService
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
+from agadir.gateway.sse import EventStreamResponse
 from agadir.gateway.state import GatewayState, get_state
 
 router = APIRouter()
@@ -24,7 +25,7 @@ async def create_chat_completion(
     service = ChatService(state, ctx)
     if body.stream:
         stream = await service.open_stream(body)
-        return StreamingResponse(stream, media_type="text/event-stream")
+        return EventStreamResponse(stream)
     result = await service.complete(body)
     payload = result.model_dump()
     for extension in ("citations", "answer_mode"):  # grounded answers only

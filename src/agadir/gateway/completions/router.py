@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from agadir.gateway.completions.protocol import Completion, CompletionRequest
 from agadir.gateway.completions.service import CompletionService
 from agadir.gateway.governance.context import RequestContext
 from agadir.gateway.governance.deps import authenticated
 from agadir.gateway.responses import JSONResponse
+from agadir.gateway.sse import EventStreamResponse
 from agadir.gateway.state import GatewayState, get_state
 
 router = APIRouter()
@@ -23,5 +24,5 @@ async def create_completion(
 ) -> Response:
     service = CompletionService(state, ctx)
     if body.stream:
-        return StreamingResponse(await service.open_stream(body), media_type="text/event-stream")
+        return EventStreamResponse(await service.open_stream(body))
     return JSONResponse((await service.complete(body)).model_dump())
