@@ -363,10 +363,29 @@ async def test_a_new_connection_finds_room_in_a_pool_full_of_idle_ones() -> None
     async with scripted(replying(answer(200, OK))) as server:
         host, port = server.url.split("//")[1].split("/")[0].split(":")
         pool = ConnectionPool(host, int(port), limit=1)
-        first = await pool.request(b"GET /v1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = await pool.request(b"GET /v1 HTTP/1.1\r\nHost: x\r\n\r\n", 5)
         await first.body()
         pool.release(first)  # idle, and the pool is at its limit
         second = await asyncio.wait_for(pool.acquire(fresh=True), 2)
         assert second is not first and first.closed and pool.size == 1
         pool.release(second)
         await pool.aclose()
+
+
+async def test_the_total_timeout_covers_waiting_for_a_connection_and_for_headers() -> None:
+    async def handler(seen: Seen, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.6)  # holds the pool's one connection, and never answers in time
+        writer.write(answer(200, OK))
+        return True
+
+    async with scripted(handler) as server:
+        client = poster(server.url, limit=1, timeout_s=0.2)
+        started = time.perf_counter()
+        outcomes = await asyncio.gather(
+            client.post("/completions", {}),
+            client.stream("/chat/completions", {}),
+            return_exceptions=True,
+        )
+        assert time.perf_counter() - started < 0.5
+        assert all(isinstance(o, UpstreamTimeoutError) for o in outcomes), outcomes
+        await client.aclose()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl as ssl_module
+import time
 
 import httptools
 
@@ -24,6 +25,7 @@ from agadir.engines.upstream_errors import (
     NothingReceivedError,
     ResponseCutError,
     UpstreamProtocolError,
+    UpstreamTimeoutError,
 )
 
 MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer
@@ -48,6 +50,7 @@ class Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._active = False  # a request is in flight (or lingering) on it
         self._lingering: asyncio.TimerHandle | None = None
+        self._deadline: asyncio.TimerHandle | None = None
         self._begin()
 
     def _begin(self) -> None:
@@ -200,7 +203,22 @@ class Connection(asyncio.Protocol):
         self._lingering = self._loop.call_later(_LINGER_S, self.close)
         return True
 
+    def arm(self, deadline: float, timeout_s: float) -> None:
+        """Fail the answer at `deadline` (loop time) unless it is released before."""
+        self.disarm()
+        self._deadline = self._loop.call_at(deadline, self._expire, timeout_s)
+
+    def disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self, timeout_s: float) -> None:
+        self._deadline = None
+        self._fail(UpstreamTimeoutError(f"no answer within {timeout_s:g} s"))
+
     def close(self) -> None:
+        self.disarm()
         if not self.closed:
             self.closed = True
             self._pool.forget(self)
@@ -252,31 +270,42 @@ class ConnectionPool:
         """Connections open or being opened."""
         return len(self._counted) + self._opening
 
-    async def request(self, data: bytes) -> Connection:
+    async def request(self, data: bytes, timeout_s: float) -> Connection:
         """Send one request; its connection once the answer's headers are in. The caller must
-        `release()` it. A pooled connection that the server had closed while idle (its
-        keep-alive timeout) fails before any byte of an answer: that request is sent again
-        once, on a new connection, as browsers and aiohttp do."""
-        conn = await self.acquire()
-        try:
-            conn.send(data)
-            await conn.head()
-            return conn
-        except NothingReceivedError:
-            self.release(conn)
-            if not conn.reused:
+        `release()` it. A timer fails the answer `timeout_s` after this call (one timer, not a
+        task cancellation: cheaper per request); the caller reads the body under it, or
+        `disarm()`s it to bound each read instead (a stream).
+
+        A pooled connection that the server had closed while idle (its keep-alive timeout)
+        fails before any byte of an answer: that request is sent again once, on a new
+        connection, as browsers and aiohttp do."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        fresh = False
+        while True:
+            conn = await self._acquire_by(deadline, timeout_s, fresh=fresh)
+            conn.arm(deadline, timeout_s)
+            try:
+                conn.send(data)
+                await conn.head()
+                return conn
+            except NothingReceivedError:
+                self.release(conn)
+                if not conn.reused:
+                    raise
+                fresh = True
+            except BaseException:
+                self.release(conn)
                 raise
-        except BaseException:
-            self.release(conn)
-            raise
-        conn = await self.acquire(fresh=True)
-        try:
-            conn.send(data)
-            await conn.head()
+
+    async def _acquire_by(self, deadline: float, timeout_s: float, *, fresh: bool) -> Connection:
+        """A connection: an idle one at once, else (connecting, waiting) within the deadline."""
+        if not fresh and not self._closed and (conn := self._pop_idle()) is not None:
             return conn
-        except BaseException:
-            self.release(conn)
-            raise
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await self.acquire(fresh=fresh)
+        except TimeoutError as exc:
+            raise UpstreamTimeoutError(f"no answer within {timeout_s:g} s") from exc
 
     async def acquire(self, *, fresh: bool = False) -> Connection:
         if self._closed:
@@ -300,7 +329,7 @@ class ConnectionPool:
                 raise
 
     def _pop_idle(self) -> Connection | None:
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         while self._idle:
             conn = self._idle.pop()
             if conn.closed:
@@ -344,12 +373,13 @@ class ConnectionPool:
         """Back to the pool if its answer was read to the end and it may be kept. An answer
         left unread closes the connection, unless `linger` (a stream released at its `[DONE]`,
         whose last bytes are still on their way): then it may finish unread and be pooled."""
+        conn.disarm()
         if conn._lingering is not None:
             return
         if conn.complete and conn.keep_alive and not conn.closed and not self._closed:
             conn._active = False
             conn.reused = True
-            conn.idle_since = asyncio.get_running_loop().time()
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
             self._wake_one()
         elif conn.complete or self._closed or not (linger and conn.linger()):

@@ -144,34 +144,25 @@ class JsonPoster:
 
     async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         pool = self._pool or self._open()
-        request = self._request(path, body, stream=False)
+        conn = await pool.request(self._request(path, body, stream=False), self.timeout_s)
         try:
-            async with asyncio.timeout(self.timeout_s):
-                conn = await pool.request(request)
-                try:
-                    raw = await conn.body()
-                finally:
-                    pool.release(conn)
-        except TimeoutError as exc:
-            raise UpstreamTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
+            raw = await conn.body()
+        finally:
+            pool.release(conn)
         return answer_of(conn.status, raw)
 
     async def stream(self, path: str, body: dict[str, Any]) -> EventStream:
         """Send a streamed request; return once the upstream's headers are in (an error status
         raises here, before any event: a failure a replica set may retry elsewhere)."""
         pool = self._pool or self._open()
-        request = self._request(path, body, stream=True)
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                conn = await pool.request(request)
-                if conn.status >= 400:
-                    try:
-                        raw = await conn.body()
-                    finally:
-                        pool.release(conn)
-                    raise UpstreamStatusError(conn.status, error_message(raw))
-        except TimeoutError as exc:
-            raise UpstreamTimeoutError(f"no answer within {self.timeout_s:g} s") from exc
+        conn = await pool.request(self._request(path, body, stream=True), self.timeout_s)
+        if conn.status >= 400:
+            try:
+                raw = await conn.body()
+            finally:
+                pool.release(conn)
+            raise UpstreamStatusError(conn.status, error_message(raw))
+        conn.disarm()  # from here, each read has its own timeout
         return EventStream(
             _body_chunks(conn, self.timeout_s),
             lambda ended: pool.release(conn, linger=ended),
