@@ -32,6 +32,7 @@ BENCHES: list[tuple[str, str, list[str], str | None]] = [
     ("gateway", "bench_gateway.py", [], "wrk"),
     ("memory", "bench_memory.py", [], None),
     ("upstream", "bench_upstream.py", ["--replicas"], "wrk"),
+    ("upstream-client", "bench_upstream_client.py", [], None),
     ("failover", "bench_failover.py", [], None),
 ]
 
