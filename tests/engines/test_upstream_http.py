@@ -23,8 +23,8 @@ from agadir.engines.upstream_errors import (
     UpstreamStatusError,
     UpstreamTimeoutError,
 )
-from agadir.engines.upstream_http import ConnectionPool
 from agadir.engines.upstream_json import JsonPoster
+from agadir.engines.upstream_pool import ConnectionPool
 from agadir.errors import EgressDeniedError
 from tests.scripted_http import Handler, ScriptedServer, Seen, answer, chunked, scripted
 

@@ -6,8 +6,8 @@ rest of the gateway per request (docs/benchmarks.md). A whole answer is one JSON
 this posts the body as Agadir built it (every parameter forwarded) and parses the reply with
 orjson. A stream is the same request with `stream: true`, its SSE events read by `EventStream`.
 The request is one buffer: a header block built once per path, the length, the body
-(`engines.upstream_http`). `upstreams[].http_client = "aiohttp"` keeps the same calls over
-aiohttp (`engines.upstream_aiohttp`).
+(`engines.upstream_http`, `engines.upstream_pool`). `upstreams[].http_client = "aiohttp"` keeps
+the same calls over aiohttp (`engines.upstream_aiohttp`).
 
 Egress: a replica's URL never changes, so its host is checked once, on first use (refused before
 any socket opens), and a localhost name is pinned to 127.0.0.1 (the Host header keeps the name).
@@ -32,7 +32,8 @@ from agadir.engines.upstream_errors import (
     UpstreamTimeoutError,
     error_message,
 )
-from agadir.engines.upstream_http import Connection, ConnectionPool
+from agadir.engines.upstream_http import Connection
+from agadir.engines.upstream_pool import ConnectionPool
 from agadir.engines.upstream_sse import EventStream
 
 CONNECT_TIMEOUT_S = 5.0
