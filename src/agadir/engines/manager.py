@@ -122,6 +122,10 @@ class EngineManager:
         (at most the trained length), whatever the model was trained for."""
         if manifest.engine == "llamacpp":
             return min(manifest.context_length, self.settings.llamacpp.n_ctx)
+        if manifest.engine == "vllm":
+            from agadir.engines.vllm_managed import usable_context
+
+            return usable_context(manifest, self.settings)
         return manifest.context_length
 
     def entries(self, max_age: float = 0.0) -> list[ModelEntry]:
@@ -179,8 +183,9 @@ class EngineManager:
             self._discovering[name] = engine
 
     async def _adapter_engine(self, manifest: ModelManifest) -> Engine:
-        """`base:adapter`: the base's engine with the adapter, refused unless the base file is
-        still the one the adapter was registered on."""
+        """`base:adapter`: the base's engine with the adapter (a llama.cpp context of its own,
+        or vLLM's LoRA module), refused unless the base is still the one the adapter was
+        registered on."""
         from pathlib import Path
 
         from agadir.engines.llamacpp import LlamaCppEngine
@@ -195,8 +200,15 @@ class EngineManager:
                 f"Re-register the adapter on the current base (agadir models add-adapter)."
             )
         base = await self.get(base_name)
+        if base_entry.engine == "vllm":
+            from agadir.engines.vllm_managed import VllmEngine
+
+            if isinstance(base, VllmEngine):
+                return await base.with_adapter(manifest)
         if not isinstance(base, LlamaCppEngine):
-            raise ModelFileError(f"'{base_name}' is not served by llama.cpp: it takes no adapter.")
+            raise ModelFileError(
+                f"'{base_name}' is not served by llama.cpp or vLLM: it takes no adapter."
+            )
         return base.with_adapter(manifest.name, Path(manifest.path))
 
     def _create(self, entry: ModelEntry) -> Engine:
