@@ -155,6 +155,18 @@ def lora_modules(manifest: ModelManifest, settings: Settings) -> list[LoraModule
     return found
 
 
+def find_executable(settings: Settings, model: str) -> str:
+    """The `vllm` command's full path, or a ConfigError that says how to get one."""
+    found = shutil.which(settings.vllm.executable)
+    if found is None:
+        raise ConfigError(
+            f"The vLLM executable '{settings.vllm.executable}' was not found, so '{model}' "
+            "(engine vllm) cannot start. Install the gpu extra on a machine with a GPU "
+            "(pip install 'agadir[gpu]'), or set [vllm] executable in agadir.toml."
+        )
+    return found
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -167,13 +179,7 @@ def create(manifest: ModelManifest, settings: Settings) -> VllmEngine:
     if manifest.kind == "adapter":
         raise ModelFileError(f"'{manifest.name}' is an adapter: it is served on its base.")
     config = settings.vllm
-    executable = shutil.which(config.executable)
-    if executable is None:
-        raise ConfigError(
-            f"The vLLM executable '{config.executable}' was not found, so '{manifest.name}' "
-            "(engine vllm) cannot start. Install the gpu extra on a machine with a GPU "
-            "(pip install 'agadir[gpu]'), or set [vllm] executable in agadir.toml."
-        )
+    executable = find_executable(settings, manifest.name)
     if settings.workers > 1:
         raise ConfigError(
             "engine vllm starts one vLLM per gateway process: serve it with workers = 1, or run "
