@@ -7,7 +7,8 @@ OpenAI-compatible API that Agadir uses, on stdlib `http.server`:
 - POST /v1/chat/completions     whole or streamed (SSE, chunked); the answer names the model the
                                 request asked for ("served by NAME"), so tests see which module ran
 - POST /v1/completions          the same, completions shape
-- POST /v1/load_lora_adapter    {lora_name, lora_path}: a new module
+- POST /v1/load_lora_adapter    {lora_name, lora_path}: a new module (400 if the folder is
+                                missing, or runtime LoRA updating is off)
 - POST /tokenize                whitespace tokens, as ids
 FAKE_VLLM_FAIL=1 makes it print an error and exit 3 before listening (a start that fails).
 """
@@ -82,6 +83,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/v1/load_lora_adapter":
             if not fake.args.enable_lora or not os.environ.get("VLLM_ALLOW_RUNTIME_LORA_UPDATING"):
                 self._send(400, {"error": {"message": "runtime LoRA updating is off"}})
+                return
+            if not os.path.isdir(body["lora_path"]):  # vLLM cannot read the adapter
+                self._send(400, {"error": {"message": f"no adapter at {body['lora_path']}"}})
                 return
             fake.loras[body["lora_name"]] = body["lora_path"]
             self._send(200, {"ok": True})

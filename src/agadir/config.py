@@ -110,11 +110,19 @@ class UpstreamSettings(BaseModel):
     retry_deadline_s: float = Field(
         10.0, ge=0, description="How long a failed request may be retried on other replicas."
     )
+    lora_adapters: dict[str, str] = Field(
+        default_factory=dict,
+        description="vLLM replicas with run-time LoRA loading: adapter name -> its folder as the "
+        "replicas see it; served as NAME:ADAPTER, loaded at start where a replica lacks it.",
+    )
 
     @model_validator(mode="after")
     def _some_url(self) -> UpstreamSettings:
         if not self.urls:
             raise ValueError(f"upstream '{self.name}' needs base_url or base_urls")
+        bad = [a for a in self.lora_adapters if not a or ":" in a]
+        if bad:
+            raise ValueError(f"upstream '{self.name}': adapter names cannot contain ':' ({bad})")
         return self
 
     @property

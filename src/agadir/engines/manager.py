@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from agadir.config import Settings
+from agadir.config import Settings, UpstreamSettings
 from agadir.engines.base import Engine
 from agadir.engines.registry import get_factory
 from agadir.errors import ModelNotFoundError
@@ -95,9 +95,10 @@ class EngineManager:
         for up in self.settings.upstreams:
             known = self._entries.get(up.name)
             context = up.context_length or (known.context_length if known else 0)
-            entries[up.name] = ModelEntry(
-                up.name, "upstream", ("chat", "completion", "embedding"), context, None, "upstream"
-            )
+            for name in (up.name, *(f"{up.name}:{a}" for a in up.lora_adapters)):
+                entries[name] = ModelEntry(
+                    name, "upstream", ("chat", "completion", "embedding"), context, None, "upstream"
+                )
         if self._enable_echo:
             echo = ModelManifest(
                 name="echo",
@@ -211,12 +212,36 @@ class EngineManager:
             )
         return base.with_adapter(manifest.name, Path(manifest.path))
 
+    def _upstream_config(self, name: str) -> UpstreamSettings:
+        """An upstream's settings; for `UPSTREAM:ADAPTER`, the same replicas asked for the
+        LoRA module `ADAPTER` (`upstreams[].lora_adapters`)."""
+        base, _, adapter = name.rpartition(":")
+        for up in self.settings.upstreams:
+            if up.name == name:
+                return up
+            if up.name == base and adapter in up.lora_adapters:
+                return up.model_copy(update={"name": name, "model": adapter, "lora_adapters": {}})
+        raise ModelNotFoundError(f"The model '{name}' does not exist.", param="model")
+
+    async def reconcile_upstream_adapters(self) -> None:
+        """At start: every replica of an upstream with `lora_adapters` gets those it lacks
+        (engines.upstream_lora); the reports are kept on the engine for `/metrics`."""
+        from agadir.engines.upstream import UpstreamEngine
+        from agadir.engines.upstream_lora import reconcile_adapters
+
+        for up in self.settings.upstreams:
+            if not up.lora_adapters:
+                continue
+            engine = await self.get(up.name)
+            if isinstance(engine, UpstreamEngine):
+                reports = await reconcile_adapters(engine.replicas, up.lora_adapters)
+                engine.adapter_reports = reports
+
     def _create(self, entry: ModelEntry) -> Engine:
         if entry.engine == "upstream":
             from agadir.engines.upstream import UpstreamEngine
 
-            config = next(u for u in self.settings.upstreams if u.name == entry.name)
-            return UpstreamEngine(config, self.settings)
+            return UpstreamEngine(self._upstream_config(entry.name), self.settings)
         assert entry.manifest is not None
         return get_factory(entry.engine)(entry.manifest, self.settings)
 

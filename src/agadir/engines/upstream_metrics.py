@@ -47,9 +47,21 @@ class UpstreamReplicaCollector(Collector):
         seconds = CounterMetricFamily(
             "agadir_upstream_replica_seconds", "Time spent in completed requests.", labels=_LABELS
         )
+        adapters = GaugeMetricFamily(
+            "agadir_upstream_replica_adapters",
+            "LoRA adapters per replica at start: present, loaded by Agadir, or failed to load.",
+            labels=[*_LABELS, "state"],
+        )
         for name, engine in self.engines.loaded().items():
             if not isinstance(engine, UpstreamEngine):
                 continue
+            for report in engine.adapter_reports:
+                for state, count in (
+                    ("present", len(report.present)),
+                    ("loaded", len(report.loaded)),
+                    ("failed", len(report.failed)),
+                ):
+                    adapters.add_metric([name, report.replica, state], count)
             for r in engine.replicas.replicas:
                 labels = [name, r.url]
                 up.add_metric(labels, 1.0 if r.in_rotation else 0.0)
@@ -59,7 +71,7 @@ class UpstreamReplicaCollector(Collector):
                 retries.add_metric(labels, r.retries)
                 ejections.add_metric(labels, r.ejections)
                 seconds.add_metric(labels, r.latency_sum_s)
-        yield from (up, outstanding, requests, failures, retries, ejections, seconds)
+        yield from (up, outstanding, requests, failures, retries, ejections, seconds, adapters)
 
     def describe(self) -> Iterator[Metric]:
         return iter(())  # names depend on nothing at registration; skip auto-describe
