@@ -7,6 +7,7 @@ when the server stops. What this cannot check without a GPU: a real vLLM (bench/
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
+from agadir.models.packaged import DEFAULT_MODEL
 from tests.servers import RunningServer, free_port, start_server, stop_server
 from tests.vllm_stub import adapter_dir, model_dir, vllm_executable
 
@@ -56,8 +58,11 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make_home(tmp_path_factory.mktemp("vllm"))
+
+
+def _make_home(root: Path) -> Path:
     """A store with a vLLM model folder `tiny` and two adapters (ranks 8 and 40)."""
-    root = tmp_path_factory.mktemp("vllm")
     home = root / "home"
     folder = str(model_dir(root))
     added = _agadir(home, "models", "add", folder, "--name", "tiny", "--engine", "vllm")
@@ -143,6 +148,44 @@ def test_an_adapter_reaches_its_lora_module_only_for_keys_scoped_to_it(
         assert refused.value.status_code in (403, 404)
 
 
+def test_concurrent_tenants_each_get_their_own_adapter(server: RunningServer) -> None:
+    """Requests of two tenants on two adapters, interleaved: a request that ran under the
+    other tenant's LoRA module would answer with that module's name."""
+    admin = httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60)
+    clients = {}
+    for tenant in ("tenant-a", "tenant-b"):
+        assert admin.post("/admin/tenants", json={"name": f"t-{tenant}"}).status_code == 201
+        scopes = f"chat,models:tiny:{tenant}"
+        made = admin.post("/admin/keys", json={"tenant": f"t-{tenant}", "scopes": scopes})
+        assert made.status_code == 201, made.text
+        clients[tenant] = openai.AsyncOpenAI(
+            base_url=f"{server.base_url}/v1", api_key=str(made.json()["key"]), max_retries=0
+        )
+
+    async def ask(tenant: str, stream: bool) -> tuple[str, str]:
+        client = clients[tenant]
+        messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+        if not stream:
+            reply = await client.chat.completions.create(
+                model=f"tiny:{tenant}", messages=messages, max_tokens=8
+            )
+            return tenant, reply.choices[0].message.content or ""
+        chunks = await client.chat.completions.create(
+            model=f"tiny:{tenant}", messages=messages, max_tokens=8, stream=True
+        )
+        return tenant, "".join(
+            [c.choices[0].delta.content or "" async for c in chunks if c.choices]
+        )
+
+    async def burst() -> list[tuple[str, str]]:
+        jobs = [ask(t, i % 3 == 0) for i in range(24) for t in ("tenant-a", "tenant-b")]
+        return await asyncio.gather(*jobs)
+
+    answers = asyncio.run(burst())
+    assert len(answers) == 48
+    assert all(text == f"served by {tenant}" for tenant, text in answers), answers
+
+
 def test_a_killed_vllm_is_restarted_and_serves_again(server: RunningServer, home: Path) -> None:
     record = home.parent / "starts.jsonl"
     first = _starts(record)[-1]["pid"]
@@ -179,6 +222,33 @@ def test_stopping_the_server_leaves_no_vllm_behind(home: Path, tmp_path: Path) -
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pid)
+
+
+def test_a_removed_model_s_vllm_is_stopped(tmp_path: Path) -> None:
+    home = _make_home(tmp_path)
+    record = tmp_path / "starts.jsonl"
+    running = start_server(
+        home, env=_env(home, FAKE_VLLM_RECORD=str(record), AGADIR_MODEL=DEFAULT_MODEL)
+    )
+    try:
+        client = openai.OpenAI(
+            base_url=f"{running.base_url}/v1", api_key=running.admin_key, max_retries=0
+        )
+        client.chat.completions.create(
+            model="tiny", messages=[{"role": "user", "content": "hi"}], max_tokens=4
+        )
+        pid = _starts(record)[-1]["pid"]
+        assert isinstance(pid, int) and _alive(pid)
+        for name in ("tiny:tenant-a", "tiny:tenant-b", "tiny"):
+            removed = _agadir(home, "models", "remove", name)
+            assert removed.returncode == 0, removed.stderr
+        assert "tiny" not in {m.id for m in client.models.list()}  # the server re-reads
+        deadline = time.monotonic() + _BOUND_S
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pid)
+    finally:
+        stop_server(running)
 
 
 def _serve_fails(home: Path, env: dict[str, str]) -> str:

@@ -115,7 +115,10 @@ class EngineManager:
             )
         for name, old in self._entries.items():
             if _weights(old) != _weights(entries.get(name)):
-                self._engines.pop(name, None)  # removed or replaced: load the new file on use
+                dropped = self._engines.pop(name, None)  # removed or replaced: load anew on use
+                retire = getattr(dropped, "retire", None)
+                if callable(retire):  # a vLLM child holds GPU memory the new one will need
+                    retire()
         self._entries = entries
 
     def _usable_context(self, manifest: ModelManifest) -> int:

@@ -22,6 +22,7 @@ import copy
 import os
 import shutil
 import socket
+import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -133,6 +134,12 @@ class VllmEngine:
 
     async def count_tokens(self, text: str) -> int:
         return await self._serving().count_tokens(text)
+
+    def retire(self) -> None:
+        """Stop the child in the background: the model was removed or re-registered (the
+        engine manager drops it; requests still running on it end with an error)."""
+        if self._owner:
+            threading.Thread(target=self.process.stop, name="vllm-retire", daemon=True).start()
 
     async def aclose(self) -> None:
         await self._upstream.aclose()
