@@ -208,6 +208,10 @@ def test_a_killed_vllm_is_restarted_and_serves_again(server: RunningServer, home
     assert answer == "served by tiny"
     starts = _starts(record)
     assert len(starts) >= 2 and starts[-1]["pid"] != first
+    metrics = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+    assert 'agadir_vllm_up{model="tiny"} 1.0' in metrics
+    restarts = [ln for ln in metrics.splitlines() if ln.startswith("agadir_vllm_restarts_total")]
+    assert restarts and float(restarts[0].split()[-1]) >= 1
     assert starts[-1]["argv"] == starts[0]["argv"]  # the same command, adapters included
 
 

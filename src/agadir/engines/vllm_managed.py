@@ -65,6 +65,16 @@ class VllmEngine:
         )
         return UpstreamEngine(config, self._settings)
 
+    @property
+    def upstream(self) -> UpstreamEngine:
+        """The upstream engine requests go through (its replica metrics are this child's)."""
+        return self._upstream
+
+    @property
+    def owns_process(self) -> bool:
+        """False for a `BASE:ADAPTER` view, which shares its base's child."""
+        return self._owner
+
     def info(self) -> EngineInfo:
         return EngineInfo(
             kind="vllm",
