@@ -110,11 +110,19 @@ class UpstreamSettings(BaseModel):
     retry_deadline_s: float = Field(
         10.0, ge=0, description="How long a failed request may be retried on other replicas."
     )
+    lora_adapters: dict[str, str] = Field(
+        default_factory=dict,
+        description="vLLM replicas with run-time LoRA loading: adapter name -> its folder as the "
+        "replicas see it; served as NAME:ADAPTER, loaded at start where a replica lacks it.",
+    )
 
     @model_validator(mode="after")
     def _some_url(self) -> UpstreamSettings:
         if not self.urls:
             raise ValueError(f"upstream '{self.name}' needs base_url or base_urls")
+        bad = [a for a in self.lora_adapters if not a or ":" in a]
+        if bad:
+            raise ValueError(f"upstream '{self.name}': adapter names cannot contain ':' ({bad})")
         return self
 
     @property
@@ -122,6 +130,42 @@ class UpstreamSettings(BaseModel):
         """Every replica's base URL, without duplicates, in the order given."""
         found = ([self.base_url] if self.base_url else []) + self.base_urls
         return list(dict.fromkeys(u.rstrip("/") for u in found))
+
+
+class VllmSettings(BaseModel):
+    """The managed vLLM engine (`engine = "vllm"` models): `vllm serve` as a child process."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    executable: str = Field(
+        "vllm", description="The `vllm` command (a name on PATH or a path); the gpu extra."
+    )
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one model is split across.")
+    gpu_memory_utilization: float = Field(
+        0.9, gt=0, le=1, description="Share of each GPU's memory vLLM may take."
+    )
+    max_model_len: int | None = Field(
+        None, ge=1, description="Context length in tokens; default: the model's config.json."
+    )
+    enable_lora: bool = Field(
+        True, description="Serve the base's registered adapters as LoRA modules (BASE:ADAPTER)."
+    )
+    max_loras: int = Field(4, ge=1, description="LoRA adapters vLLM batches together.")
+    max_lora_rank: int | None = Field(
+        None, ge=1, description="Largest LoRA rank; default: the largest registered adapter's."
+    )
+    extra_args: list[str] = Field(
+        default_factory=list, description="More `vllm serve` arguments, passed as given."
+    )
+    startup_timeout_s: float = Field(
+        900.0, gt=0, description="Longest wait for vLLM to answer /v1/models after a start."
+    )
+    stop_grace_s: float = Field(
+        15.0, ge=0, description="Seconds between SIGTERM and SIGKILL when vLLM is stopped."
+    )
+    restart_backoff_s: float = Field(
+        1.0, gt=0, description="First wait before restarting an exited vLLM (doubles, max 60)."
+    )
 
 
 class KnowledgeSettings(BaseModel):
@@ -212,6 +256,7 @@ class Settings(BaseSettings):
     )
     llamacpp: LlamaCppSettings = Field(default_factory=LlamaCppSettings)  # type: ignore[arg-type]
     upstreams: list[UpstreamSettings] = Field(default_factory=list)
+    vllm: VllmSettings = Field(default_factory=VllmSettings)  # type: ignore[arg-type]
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)  # type: ignore[arg-type]
 
     @field_validator("home", mode="after")

@@ -63,15 +63,15 @@ def main() -> None:
     Usage errors are reported by typer/click itself (exit 2); `AgadirError`s raised by services
     are printed here as one line with the fix (exit 2).
     """
+    from rich.markup import escape
+
     _register()
     try:
         app()
-    except AgadirError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}")
+    except AgadirError as exc:  # escaped: "[vllm]" or "agadir[gpu]" in a fix is text, not markup
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(2)
     except ModuleNotFoundError as exc:  # an optional extra is not installed: name the fix
-        from rich.markup import escape
-
         from agadir.cli.extras import missing_extra_message
 
         message = missing_extra_message(exc)

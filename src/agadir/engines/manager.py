@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from agadir.config import Settings
+from agadir.config import Settings, UpstreamSettings
 from agadir.engines.base import Engine
 from agadir.engines.registry import get_factory
 from agadir.errors import ModelNotFoundError
@@ -95,9 +95,10 @@ class EngineManager:
         for up in self.settings.upstreams:
             known = self._entries.get(up.name)
             context = up.context_length or (known.context_length if known else 0)
-            entries[up.name] = ModelEntry(
-                up.name, "upstream", ("chat", "completion", "embedding"), context, None, "upstream"
-            )
+            for name in (up.name, *(f"{up.name}:{a}" for a in up.lora_adapters)):
+                entries[name] = ModelEntry(
+                    name, "upstream", ("chat", "completion", "embedding"), context, None, "upstream"
+                )
         if self._enable_echo:
             echo = ModelManifest(
                 name="echo",
@@ -114,7 +115,10 @@ class EngineManager:
             )
         for name, old in self._entries.items():
             if _weights(old) != _weights(entries.get(name)):
-                self._engines.pop(name, None)  # removed or replaced: load the new file on use
+                dropped = self._engines.pop(name, None)  # removed or replaced: load anew on use
+                retire = getattr(dropped, "retire", None)
+                if callable(retire):  # a vLLM child holds GPU memory the new one will need
+                    retire()
         self._entries = entries
 
     def _usable_context(self, manifest: ModelManifest) -> int:
@@ -122,6 +126,10 @@ class EngineManager:
         (at most the trained length), whatever the model was trained for."""
         if manifest.engine == "llamacpp":
             return min(manifest.context_length, self.settings.llamacpp.n_ctx)
+        if manifest.engine == "vllm":
+            from agadir.engines.vllm_managed import usable_context
+
+            return usable_context(manifest, self.settings)
         return manifest.context_length
 
     def entries(self, max_age: float = 0.0) -> list[ModelEntry]:
@@ -179,8 +187,9 @@ class EngineManager:
             self._discovering[name] = engine
 
     async def _adapter_engine(self, manifest: ModelManifest) -> Engine:
-        """`base:adapter`: the base's engine with the adapter, refused unless the base file is
-        still the one the adapter was registered on."""
+        """`base:adapter`: the base's engine with the adapter (a llama.cpp context of its own,
+        or vLLM's LoRA module), refused unless the base is still the one the adapter was
+        registered on."""
         from pathlib import Path
 
         from agadir.engines.llamacpp import LlamaCppEngine
@@ -195,16 +204,47 @@ class EngineManager:
                 f"Re-register the adapter on the current base (agadir models add-adapter)."
             )
         base = await self.get(base_name)
+        if base_entry.engine == "vllm":
+            from agadir.engines.vllm_managed import VllmEngine
+
+            if isinstance(base, VllmEngine):
+                return await base.with_adapter(manifest)
         if not isinstance(base, LlamaCppEngine):
-            raise ModelFileError(f"'{base_name}' is not served by llama.cpp: it takes no adapter.")
+            raise ModelFileError(
+                f"'{base_name}' is not served by llama.cpp or vLLM: it takes no adapter."
+            )
         return base.with_adapter(manifest.name, Path(manifest.path))
+
+    def _upstream_config(self, name: str) -> UpstreamSettings:
+        """An upstream's settings; for `UPSTREAM:ADAPTER`, the same replicas asked for the
+        LoRA module `ADAPTER` (`upstreams[].lora_adapters`)."""
+        base, _, adapter = name.rpartition(":")
+        for up in self.settings.upstreams:
+            if up.name == name:
+                return up
+            if up.name == base and adapter in up.lora_adapters:
+                return up.model_copy(update={"name": name, "model": adapter, "lora_adapters": {}})
+        raise ModelNotFoundError(f"The model '{name}' does not exist.", param="model")
+
+    async def reconcile_upstream_adapters(self) -> None:
+        """At start: every replica of an upstream with `lora_adapters` gets those it lacks
+        (engines.upstream_lora); the reports are kept on the engine for `/metrics`."""
+        from agadir.engines.upstream import UpstreamEngine
+        from agadir.engines.upstream_lora import reconcile_adapters
+
+        for up in self.settings.upstreams:
+            if not up.lora_adapters:
+                continue
+            engine = await self.get(up.name)
+            if isinstance(engine, UpstreamEngine):
+                reports = await reconcile_adapters(engine.replicas, up.lora_adapters)
+                engine.adapter_reports = reports
 
     def _create(self, entry: ModelEntry) -> Engine:
         if entry.engine == "upstream":
             from agadir.engines.upstream import UpstreamEngine
 
-            config = next(u for u in self.settings.upstreams if u.name == entry.name)
-            return UpstreamEngine(config, self.settings)
+            return UpstreamEngine(self._upstream_config(entry.name), self.settings)
         assert entry.manifest is not None
         return get_factory(entry.engine)(entry.manifest, self.settings)
 

@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "llamacpp": "agadir.engines.llamacpp:create",
     "usem3": "agadir.engines.embeddings:create",
     "echo": "agadir.engines.echo_factory:create",
+    "vllm": "agadir.engines.vllm_managed:create",
 }
 _REGISTERED: dict[str, EngineFactory] = {}
 

@@ -30,6 +30,7 @@ from agadir.engines.base import (
     SamplingParams,
 )
 from agadir.engines.upstream_call import Request, UpstreamCall
+from agadir.engines.upstream_lora import AdapterReport
 from agadir.engines.upstream_replicas import Replica, ReplicaSet
 from agadir.engines.upstream_wire import chat_body, completion_body, context_length_of
 from agadir.errors import InvalidRequestError
@@ -47,6 +48,8 @@ class UpstreamEngine:
         self._remote_model = config.model or config.name
         self._context_length: int | None = config.context_length
         self._has_tokenizer: bool | None = None  # unknown until the first /tokenize
+        # per replica, what `lora_adapters` reconciliation found at start (upstream_lora.py)
+        self.adapter_reports: list[AdapterReport] = []
 
     def info(self) -> EngineInfo:
         urls = ", ".join(self.config.urls)

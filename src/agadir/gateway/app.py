@@ -118,6 +118,7 @@ def create_app(
             depth = getattr(engine, "queue_depth", None)
             if callable(depth):
                 metrics.watch_queue(settings.model, depth)
+        await state.engines.reconcile_upstream_adapters()  # a no-op without lora_adapters
         # Everything built at start-up lives as long as the process: move it out of the
         # collector's reach so full collections stay short on the request path (p99).
         gc.freeze()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agadir.errors import InvalidRequestError, ModelFileError, ModelNotFoundError
+from agadir.models import hf
 from agadir.models.gguf import context_length, read_gguf_metadata
 from agadir.models.manifest import ModelManifest, sha256_file
 from agadir.models.packaged import PACKAGED_MODELS, PackagedModel
@@ -140,7 +141,8 @@ class ModelStore:
         lineage: dict[str, Any] | None = None,
         replace: bool = False,
     ) -> ModelManifest:
-        """Register a GGUF file in place after checking it is one."""
+        """Register a GGUF file in place after checking it is one; with `engine="vllm"`, a
+        Hugging Face model folder (config.json + weights) that vLLM will serve."""
         if not _NAME.match(name):
             raise InvalidRequestError(
                 f"Invalid model name '{name}': use letters, digits and . _ : - (max 100)."
@@ -150,16 +152,21 @@ class ModelStore:
                 f"A model named '{name}' is already registered; remove it or pick another name."
             )
         path = path.expanduser().resolve()
-        meta = read_gguf_metadata(path)
+        if engine == "vllm":
+            context = hf.context_length(hf.model_config(path))
+            digest, size = hf.folder_sha256(path)
+        else:
+            context = context_length(read_gguf_metadata(path))
+            digest, size = sha256_file(path), path.stat().st_size
         manifest = ModelManifest(
             name=name,
             path=str(path),
             engine=engine,
-            sha256=sha256_file(path),
-            size_bytes=path.stat().st_size,
+            sha256=digest,
+            size_bytes=size,
             license=license,
             source=source,
-            context_length=context_length(meta),
+            context_length=context,
             lineage=lineage,
         )
         self._write(manifest)
@@ -176,7 +183,8 @@ class ModelStore:
         lineage: dict[str, Any] | None = None,
         replace: bool = False,
     ) -> ModelManifest:
-        """Register a LoRA GGUF adapter as ``base:name``, bound to the base's sha256.
+        """Register a LoRA adapter as ``base:name``, bound to the base's sha256: a LoRA GGUF on
+        a llama.cpp base, a PEFT adapter folder on a vLLM base.
 
         The full name carries the base so that a `models:` scope can grant one adapter
         (``models:base:name``) or all adapters of a base (``models:base:*``)."""
@@ -186,12 +194,43 @@ class ModelStore:
                 "the adapter is served as BASE:NAME)."
             )
         base_manifest = self.get(base)
-        if base_manifest.kind == "adapter" or base_manifest.engine != "llamacpp":
+        if base_manifest.kind == "adapter" or base_manifest.engine not in ("llamacpp", "vllm"):
             raise InvalidRequestError(
-                f"'{base}' cannot carry an adapter: the base must be a llama.cpp model "
-                "(a GGUF registered with `agadir models add`), not an adapter or another engine."
+                f"'{base}' cannot carry an adapter: the base must be a llama.cpp or vLLM model "
+                "(registered with `agadir models add`), not an adapter or another engine."
             )
         path = path.expanduser().resolve()
+        if base_manifest.engine == "vllm":
+            hf.lora_rank(path)  # refuses a folder that is not a LoRA adapter
+            digest, size = hf.folder_sha256(path)
+        else:
+            self._check_gguf_adapter(path, base, base_manifest)
+            digest, size = sha256_file(path), path.stat().st_size
+        full = f"{base}:{name}"
+        if self._read(full) is not None and not replace:
+            raise InvalidRequestError(
+                f"An adapter named '{full}' is already registered; remove it or pick another name."
+            )
+        manifest = ModelManifest(
+            name=full,
+            path=str(path),
+            engine=base_manifest.engine,
+            sha256=digest,
+            size_bytes=size,
+            license=license,
+            source=source,
+            context_length=base_manifest.context_length,
+            capabilities=list(base_manifest.capabilities),
+            lineage=lineage,
+            kind="adapter",
+            base=base,
+            base_sha256=base_manifest.sha256,
+        )
+        self._write(manifest)
+        return manifest
+
+    @staticmethod
+    def _check_gguf_adapter(path: Path, base: str, base_manifest: ModelManifest) -> None:
         meta = read_gguf_metadata(path)
         if meta.get("general.type") != "adapter" or meta.get("adapter.type") != "lora":
             raise InvalidRequestError(
@@ -204,28 +243,6 @@ class ModelStore:
                 f"The adapter is for a '{meta.get('general.architecture')}' model but '{base}' "
                 f"is '{base_arch}': register it on the base it was trained from."
             )
-        full = f"{base}:{name}"
-        if self._read(full) is not None and not replace:
-            raise InvalidRequestError(
-                f"An adapter named '{full}' is already registered; remove it or pick another name."
-            )
-        manifest = ModelManifest(
-            name=full,
-            path=str(path),
-            engine="llamacpp",
-            sha256=sha256_file(path),
-            size_bytes=path.stat().st_size,
-            license=license,
-            source=source,
-            context_length=base_manifest.context_length,
-            capabilities=list(base_manifest.capabilities),
-            lineage=lineage,
-            kind="adapter",
-            base=base,
-            base_sha256=base_manifest.sha256,
-        )
-        self._write(manifest)
-        return manifest
 
     def remove(self, name: str) -> ModelManifest:
         """Forget a model (the file itself is left where it is); a base keeps its adapters'
@@ -253,10 +270,10 @@ class ModelStore:
         results = []
         for manifest in manifests:
             path = Path(manifest.path)
-            if not path.is_file():
+            if not path.exists():
                 results.append(VerifyResult(manifest.name, False, f"file missing: {path}"))
                 continue
-            actual = sha256_file(path)
+            actual = hf.content_sha256(path)
             if actual != manifest.sha256:
                 results.append(
                     VerifyResult(manifest.name, False, f"sha256 mismatch: {actual[:16]}…")
