@@ -110,3 +110,22 @@ def test_an_unrelated_missing_module_is_not_blamed_on_an_extra() -> None:
     assert "agadir[tune]" in (
         missing_extra_message(ModuleNotFoundError("x", name="torch.nn")) or ""
     )
+
+
+def test_an_error_stays_on_one_line_in_a_narrow_terminal(tmp_path: Path) -> None:
+    """Scripts and tests match on the message: rich must not wrap it at the console's width
+    (it did at 80 columns without a terminal, splitting words of long paths' messages)."""
+    missing = tmp_path / "a-folder-with-a-long-name" / "and-a-model-file-that-is-not-there.gguf"
+    env = {**os.environ, "AGADIR_HOME": str(tmp_path / "home"), "COLUMNS": "40"}
+    env.pop("AGADIR_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "agadir.cli.main", "models", "add", str(missing), "--name", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Model file not found"), done.stderr
+    assert str(missing) in lines[0]

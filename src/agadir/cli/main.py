@@ -65,11 +65,13 @@ def main() -> None:
     """
     from rich.markup import escape
 
+    # one line whatever the terminal's width: scripts and tests match on the message
+    err = Console(stderr=True, soft_wrap=True)
     _register()
     try:
         app()
     except AgadirError as exc:  # escaped: "[vllm]" or "agadir[gpu]" in a fix is text, not markup
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         sys.exit(2)
     except ModuleNotFoundError as exc:  # an optional extra is not installed: name the fix
         from agadir.cli.extras import missing_extra_message
@@ -77,7 +79,7 @@ def main() -> None:
         message = missing_extra_message(exc)
         if message is None:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
         sys.exit(2)
 
 
